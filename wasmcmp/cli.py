@@ -34,8 +34,9 @@ def _int32(text: str) -> int:
     return value - 2**32 if value >= 2**31 else value
 
 
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+def _progress(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -45,9 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     chosen = cases.select(args.cases or cases.DEFAULT_PATTERNS)
     effort = "fast" if args.fast else "rigorous" if args.rigorous else "default"
     if not args.quiet:
-        _progress(
-            f"measuring {len(chosen)} case(s) with pyperf ({effort} effort) into {args.output}"
-        )
+        _progress(f"measuring {len(chosen)} case(s) with pyperf ({effort} effort)\n")
     path = measure.measure(
         chosen,
         args.output,
@@ -60,9 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.markdown:
         _write_text(args.markdown, report.run_markdown(run))
     if not args.quiet:
-        _progress(f"\npyperf JSON: {path} (try: python -m pyperf stats {path})")
+        _progress(f"\npyperf JSON: {path} (try: python -m pyperf stats {path})\n")
         if args.markdown:
-            _progress(f"Markdown: {args.markdown}")
+            _progress(f"Markdown: {args.markdown}\n")
     return 0
 
 

@@ -214,13 +214,14 @@ def build_go(source: Path, out: Path) -> list[Path]:
     modules, which a test checks against the committed ones.
     """
     go = go_binary()
+    source, out = source.resolve(), out.resolve()
     env = dict(os.environ)
     env.update(
         GOOS="wasip1",
         GOARCH="wasm",
         CGO_ENABLED="0",
         GOTOOLCHAIN="local",
-        GOFLAGS="-mod=mod",
+        GOFLAGS="",
         GOROOT=str(go.parent.parent),
         GOWORK="off",
     )

@@ -90,24 +90,18 @@ def measure(
 
 
 def _run_pyperf(command: list[str], progress: Callable[[str], None] | None) -> None:
-    child = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        bufsize=1,
-    )
-    errors: list[str] = []
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.extend(child.stderr or ()), daemon=True)
     drain.start()
-    current = ""
+    seen = b""
     try:
-        for line in child.stdout or ():
-            line = line.rstrip()
-            if line.startswith("["):
-                current = line
-            if progress is not None and line:
-                progress(line)
+        assert child.stdout is not None
+        # pyperf prints a dot per worker with no newline: forward chunks, not lines.
+        while chunk := os.read(child.stdout.fileno(), 4096):
+            seen = (seen + chunk)[-4096:]
+            if progress is not None:
+                progress(chunk.decode(errors="replace"))
         code = child.wait()
     except BaseException:
         child.kill()
@@ -116,14 +110,19 @@ def _run_pyperf(command: list[str], progress: Callable[[str], None] | None) -> N
     finally:
         drain.join()
     if code != 0:
+        starts = [line for line in seen.decode(errors="replace").splitlines() if line[:1] == "["]
+        lines = [line.decode(errors="replace") for line in errors]
         raise MeasurementFailed(
-            f"pyperf measurement failed (exit {code}) at {current or 'start'}: "
-            f"{_first_error(errors)}"
+            f"pyperf measurement failed (exit {code}) at {starts[-1] if starts else 'start'}: "
+            f"{_first_error(lines)}"
         )
 
 
 def _first_error(lines: list[str]) -> str:
-    """Return the exception line that ended the first traceback a worker printed."""
+    """Return the worker's own error line, else the one ending the first traceback."""
+    for line in lines:
+        if line.startswith("wasmcmp.errors."):
+            return line.strip().removeprefix("wasmcmp.errors.")
     in_traceback = False
     for line in lines:
         if line.startswith("Traceback"):

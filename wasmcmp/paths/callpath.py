@@ -104,6 +104,10 @@ class CallPath(ABC):
             return
         self.closed = True
         self.watchdog.stop()
+        # Free wasmtime's side now: the linker's host functions hold closures over this
+        # path in wasmtime-py's global function table, a cycle Python's GC cannot see.
+        for owned in (self.store, self.linker, self.module, self.engine):
+            owned.close()
 
     def __enter__(self) -> Self:
         return self

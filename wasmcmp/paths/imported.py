@@ -288,9 +288,12 @@ class ThreadPath(ImportedPath):
             if thread.is_alive():
                 self.watchdog.interrupt()
                 thread.join(self.timeout)
+            if thread.is_alive():
+                # Its store cannot be freed under a running thread: leave wasmtime's side.
+                self.closed = True
+                self.watchdog.stop()
+                raise WasmcmpError(f"{self.name}: the guest thread did not stop")
         super().close()
-        if thread is not None and thread.is_alive():
-            raise WasmcmpError(f"{self.name}: the guest thread did not stop")
 
 
 class GreenletPath(ImportedPath):

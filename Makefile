@@ -1,0 +1,45 @@
+# The two commands of the quick start: `make bench` and `make test`.
+# Everything is installed into .venv by the first one that needs it.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+CASES ?=
+EFFORT ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install bench test lint guests clean
+
+help:
+	@echo "make bench   install, measure the default cases, print the table, write the site"
+	@echo "make test    install, lint, type-check and run the whole test suite"
+	@echo "make guests  rebuild the Go guests (byte-identical to the committed ones)"
+	@echo "make lint    ruff and mypy only"
+
+$(BIN)/wasmcmp: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wasmcmp needs Python 3.11 or newer: make PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/wasmcmp
+
+bench: install
+	$(BIN)/wasmcmp run $(if $(CASES),$(foreach c,$(CASES),--cases '$(c)'),) $(if $(EFFORT),--$(EFFORT),) \
+		-o $(OUT)/run.json --markdown $(OUT)/run.md
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+guests: install
+	$(BIN)/wasmcmp build-guests --source guests/go --out guests/go
+
+clean:
+	rm -rf $(VENV) $(OUT) .asv test-artifacts

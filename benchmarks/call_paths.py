@@ -1,0 +1,84 @@
+"""asv suite: every wasmcmp case, measured by pyperf in a subprocess, samples kept.
+
+Each benchmark runs one case through ``wasmcmp.measure`` (pyperf worker processes,
+calibrated loops, warmups) and hands asv the per-operation values as samples, so asv records
+its statistics columns and samples and ``asv compare`` can run its Mann-Whitney test.
+
+Effort per asv round is chosen by ``WASMCMP_EFFORT`` (fast / default / rigorous); asv runs
+two rounds, interleaved across commits with ``--interleave-rounds``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pyperf
+import wasmtime
+
+import wasmcmp
+from wasmcmp.cases import GUESTS, Case
+from wasmcmp.guests import FUNCTIONS, guests_dir
+from wasmcmp.measure import measure
+from wasmcmp.paths import APPROACHES, TIERS
+from wasmcmp.results import read_pyperf
+
+#: pyperf options for one asv round of one case, by WASMCMP_EFFORT
+EFFORT_ARGS: dict[str, tuple[str, ...]] = {
+    "fast": ("--processes", "2", "--values", "2", "--min-time", "0.02"),
+    "default": ("--processes", "4", "--values", "3"),
+    "rigorous": ("--processes", "10", "--values", "3"),
+}
+
+
+def effort_args() -> tuple[str, ...]:
+    """Return the pyperf options WASMCMP_EFFORT selects (default: ``default``)."""
+    effort = os.environ.get("WASMCMP_EFFORT", "default")
+    if effort not in EFFORT_ARGS:
+        raise ValueError(f"WASMCMP_EFFORT={effort!r}: expected one of {', '.join(EFFORT_ARGS)}")
+    return EFFORT_ARGS[effort]
+
+
+def suite_version(package: Path | None = None, guests: Path | None = None) -> str:
+    """Return a digest of everything that decides a measurement: wasmcmp's code, the guest
+    modules, this suite and the wasmtime and pyperf versions.
+
+    asv's default version only hashes the benchmark's own source; results measured with
+    other code or guests must never be compared with these.
+    """
+    package = package or Path(wasmcmp.__file__).parent
+    guests = guests or guests_dir()
+    digest = hashlib.sha256()
+    files = sorted(package.rglob("*.py")) + sorted(
+        p for p in guests.rglob("*") if p.suffix in (".wasm", ".wat", ".go")
+    )
+    for path in [*files, Path(__file__)]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    digest.update(f"wasmtime {getattr(wasmtime, '__version__', '?')}".encode())
+    digest.update(f"pyperf {pyperf.__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
+class CallPaths:
+    """The cost of one call across the boundary, for every case."""
+
+    params = [list(GUESTS), list(APPROACHES), list(FUNCTIONS), list(TIERS)]
+    param_names = ["guest", "approach", "function", "tier"]
+    rounds = 2
+    timeout = 900
+    version = suite_version()
+
+    def track_call(self, guest: str, approach: str, function: str, tier: str) -> dict[str, Any]:
+        """Return pyperf's per-call values (seconds) as asv samples."""
+        case = Case(guest, approach, function, tier)
+        with tempfile.TemporaryDirectory(prefix="wasmcmp-asv-") as scratch:
+            out = measure([case], Path(scratch) / "run.json", pyperf_args=effort_args())
+            run = read_pyperf(out)
+        samples = list(run.measurements[case.name].samples)
+        return {"samples": samples, "number": int(run.metadata.get("loops", 1))}
+
+    track_call.unit = "seconds"  # type: ignore[attr-defined]

@@ -1,0 +1,112 @@
+"""The wasmcmp command as a user runs it: answers, tables, files and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from wasmcmp.cli import main
+
+from .conftest import REPO
+
+
+def wasmcmp(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wasmcmp", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("case", "args", "answer"),
+    [
+        ("go/exported/cube/checked", ["2000"], "-589934592"),
+        ("go/imported-thread/add/unchecked", ["2147483647", "1"], "-2147483648"),
+        ("wat/imported-greenlet/add/checked", ["0xffffffff", "2"], "1"),
+    ],
+)
+def test_call_prints_the_answer(
+    case: str, args: list[str], answer: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["call", case, *args]) == 0
+    assert capsys.readouterr().out.strip() == answer
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["call", "go/exported/add/chcked", "1", "2"], "unknown tier 'chcked'"),
+        (["call", "go/exported/add/checked", "1"], "add takes 2 argument(s), got 1"),
+        (["run", "--cases", "go/exported/div/*"], "no case matches 'go/exported/div/*'"),
+    ],
+)
+def test_user_errors_exit_2_with_one_clear_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wasmcmp: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_arguments_are_argparse_errors() -> None:
+    done = wasmcmp("call", "go/exported/add/checked", "1", "2**40")
+    assert done.returncode == 2
+    assert "not an integer" in done.stderr
+
+
+def test_cases_lists_all_24_and_marks_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["cases"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 24
+    assert "go/imported-thread/cube/checked  (default)" in lines
+    assert "wat/imported-thread/cube/checked" in lines
+
+
+def test_run_prints_the_table_and_writes_json_and_markdown(tmp_path: Path) -> None:
+    out, markdown = tmp_path / "run.json", tmp_path / "run.md"
+    done = wasmcmp(
+        "run",
+        "--cases",
+        "wat/exported/cube/*",
+        "--cases",
+        "wat/imported-greenlet/cube/unchecked",
+        "--fast",
+        "-o",
+        str(out),
+        "--markdown",
+        str(markdown),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[3/3] wat/imported-greenlet/cube/unchecked" in done.stderr
+    table = done.stdout
+    assert "wat/exported/cube/unchecked" in table
+    assert "imported / exported" in table
+    assert "imported-greenlet" in table.split("imported / exported")[1]
+    suite = json.loads(out.read_text())
+    assert len(suite["benchmarks"]) == 3
+    assert "```mermaid" in markdown.read_text()
+
+
+def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--debug", "call", "nope/exported/add/checked", "1", "2"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_help_describes_every_command() -> None:
+    done = wasmcmp("--help")
+    assert done.returncode == 0
+    for command in ("run", "call", "cases", "build-guests"):
+        assert command in done.stdout
+    run_help = wasmcmp("run", "--help").stdout
+    for option in ("--cases", "--fast", "--rigorous", "-o", "--markdown", "--timeout"):
+        assert option in run_help
