@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 CASES ?=
-EFFORT ?=
+EFFORT ?= fast
 
 .DEFAULT_GOAL := help
 .PHONY: help install bench test lint guests clean

@@ -4,8 +4,9 @@ Each benchmark runs one case through ``wasmcmp.measure`` (pyperf worker processe
 calibrated loops, warmups) and hands asv the per-operation values as samples, so asv records
 its statistics columns and samples and ``asv compare`` can run its Mann-Whitney test.
 
-Effort per asv round is chosen by ``WASMCMP_EFFORT`` (fast / default / rigorous); asv runs
-two rounds, interleaved across commits with ``--interleave-rounds``.
+Effort per asv round is chosen by ``WASMCMP_EFFORT`` (fast / default / rigorous). asv runs
+one round of a track benchmark unless told otherwise; comparisons run two, interleaved
+across commits: ``asv run -a rounds=2 --interleave-rounds``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyperf
 import wasmtime
@@ -66,9 +67,8 @@ def suite_version(package: Path | None = None, guests: Path | None = None) -> st
 class CallPaths:
     """The cost of one call across the boundary, for every case."""
 
-    params = [list(GUESTS), list(APPROACHES), list(FUNCTIONS), list(TIERS)]
-    param_names = ["guest", "approach", "function", "tier"]
-    rounds = 2
+    params: ClassVar = [list(GUESTS), list(APPROACHES), list(FUNCTIONS), list(TIERS)]
+    param_names: ClassVar = ["guest", "approach", "function", "tier"]
     timeout = 900
     version = suite_version()
 

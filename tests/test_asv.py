@@ -1,0 +1,221 @@
+"""The asv suite with the real asv: two commits, the second slowing a host path."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+ASV = [sys.executable, "-m", "asv"]
+#: the slowed cases (the thread conduit's response handler) and two untouched ones
+SUBSET = r"track_call\(.wat., .(exported|imported-thread|imported-greenlet)., .add., .unchecked.\)"
+SLOWED = "('wat', 'imported-thread', 'add', 'unchecked')"
+UNTOUCHED = (
+    "('wat', 'exported', 'add', 'unchecked')",
+    "('wat', 'imported-greenlet', 'add', 'unchecked')",
+)
+BENCHMARK = "call_paths.CallPaths.track_call"
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=wasmcmp", "-c", "user.email=test@wasmcmp.invalid", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def copy_project(dest: Path) -> Path:
+    """Copy the project's files (tracked and not ignored) into a new git repository."""
+    dest.mkdir(parents=True)
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, files):
+        source = REPO / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    _git(dest, "init", "-q", "-b", "main")
+    _git(dest, "add", "-A")
+    _git(dest, "commit", "-qm", "base")
+    return dest
+
+
+def slow_the_thread_conduit(repo: Path) -> None:
+    """Commit real extra work in the thread conduit's response handler."""
+    source = repo / "wasmcmp" / "paths" / "imported.py"
+    text = source.read_text()
+    anchor = "        self._expecting = False\n        self._responses.put(result)\n"
+    assert anchor in text, "the thread conduit's respond() changed: update this test"
+    source.write_text(
+        text.replace(
+            anchor,
+            "        self._expecting = False\n"
+            "        for _ in range(30000):\n"
+            "            pass\n"
+            "        self._responses.put(result)\n",
+        )
+    )
+    _git(repo, "commit", "-qam", "slow the thread conduit")
+
+
+def asv(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ASV, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=1500, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], list[str]]:
+    root = tmp_path_factory.mktemp("asv")
+    repo = copy_project(root / "repo")
+    slow_the_thread_conduit(repo)
+    commits = [_git(repo, "rev-parse", "HEAD~1"), _git(repo, "rev-parse", "HEAD")]
+    (root / "commits").write_text("\n".join(commits) + "\n")
+    home = root / "home"
+    home.mkdir()
+    env = dict(os.environ)
+    # asv keeps its machine file in $HOME: give it a home of its own, keep pip's cache
+    env.update(HOME=str(home), WASMCMP_EFFORT="fast")
+    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    machine = asv(repo, env, "machine", "--yes", "--machine", "e2e")
+    assert machine.returncode == 0, machine.stderr
+    run = asv(
+        repo,
+        env,
+        "run",
+        "--record-samples",
+        "--interleave-rounds",
+        "-a",
+        "rounds=2",
+        "--machine",
+        "e2e",
+        "--show-stderr",
+        "-b",
+        SUBSET,
+        f"HASHFILE:{root / 'commits'}",
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return repo, env, commits
+
+
+@pytest.mark.slow
+def test_results_carry_samples_and_stats_for_both_commits(
+    measured: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, _, commits = measured
+    files = sorted((repo / ".asv" / "results" / "e2e").glob("*-virtualenv-*.json"))
+    assert {f.name[:8] for f in files} == {c[:8] for c in commits}
+    for path in files:
+        data = json.loads(path.read_text())
+        columns = data["result_columns"]
+        row = dict(zip(columns, data["results"][BENCHMARK], strict=False))
+        combos = ["(" + ", ".join(combo) + ")" for combo in itertools.product(*row["params"])]
+        # asv writes NaN for combinations it did not run, None for failed ones
+        measured_combos = {
+            c: i
+            for i, c in enumerate(combos)
+            if row["result"][i] is not None and not math.isnan(row["result"][i])
+        }
+        assert set(measured_combos) == {SLOWED, *UNTOUCHED}
+        for index in measured_combos.values():
+            samples = row["samples"][index]
+            assert len(samples) == 8  # 2 rounds x 2 pyperf processes x 2 values
+            assert all(0 < s < 1e-2 for s in samples)
+            assert (
+                row["stats_ci_99_a"][index] <= row["result"][index] <= row["stats_ci_99_b"][index]
+            )
+            assert row["stats_q_25"][index] <= row["stats_q_75"][index]
+
+
+@pytest.mark.slow
+def test_asv_compare_marks_the_slowed_case_worse_and_no_other(
+    measured: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, env, commits = measured
+    done = asv(repo, env, "compare", "--machine", "e2e", "--factor", "1.5", *commits)
+    assert done.returncode == 0, done.stderr
+    marks = {}
+    for line in done.stdout.splitlines():
+        found = re.match(
+            r"\|\s*(\S?)\s*\|.*\|\s*call_paths\.CallPaths\.track_call(\(.*\))\s*\|$", line
+        )
+        if found and "n/a" not in line:
+            marks[found.group(2)] = found.group(1)
+    assert marks[SLOWED] == "+", done.stdout
+    for case in UNTOUCHED:
+        assert marks[case] in ("", "~"), done.stdout
+
+
+@pytest.mark.slow
+def test_asv_publish_builds_its_own_site_from_our_results(
+    measured: tuple[Path, dict[str, str], list[str]],
+) -> None:
+    repo, env, _ = measured
+    done = asv(repo, env, "publish")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    html = repo / ".asv" / "html"
+    assert (html / "index.html").is_file()
+    graphs = list((html / "graphs").rglob("*.json"))
+    assert graphs, "asv publish wrote no graph data"
+
+
+def test_suite_version_changes_when_a_guest_binary_changes(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    try:
+        from benchmarks.call_paths import suite_version
+    finally:
+        sys.path.remove(str(REPO))
+    import wasmcmp
+
+    guests = tmp_path / "guests"
+    shutil.copytree(REPO / "guests", guests)
+    package = Path(wasmcmp.__file__).parent
+    before = suite_version(package, guests)
+    assert suite_version(package, guests) == before
+    wasm = guests / "go" / "exported.wasm"
+    data = bytearray(wasm.read_bytes())
+    data[-1] ^= 1
+    wasm.write_bytes(bytes(data))
+    assert suite_version(package, guests) != before
+    (guests / "wat" / "exported.wat").write_text(
+        ";; changed\n" + (REPO / "guests/wat/exported.wat").read_text()
+    )
+    assert len({before, suite_version(package, guests)}) == 2
+
+
+def test_suite_version_changes_when_measuring_code_changes(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    try:
+        from benchmarks.call_paths import suite_version
+    finally:
+        sys.path.remove(str(REPO))
+    import wasmcmp
+
+    package = tmp_path / "wasmcmp"
+    shutil.copytree(Path(wasmcmp.__file__).parent, package)
+    before = suite_version(package, REPO / "guests")
+    measure = package / "measure.py"
+    measure.write_text(measure.read_text() + "\n# a change in how cases are measured\n")
+    assert suite_version(package, REPO / "guests") != before
