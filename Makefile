@@ -9,7 +9,7 @@ CASES ?=
 EFFORT ?= fast
 
 .DEFAULT_GOAL := help
-.PHONY: help install bench test lint guests clean
+.PHONY: help install bench test lint browser guests clean
 
 help:
 	@echo "make bench   install, measure the default cases, print the table, write the site"
@@ -27,16 +27,27 @@ $(BIN)/wasmcmp: pyproject.toml
 install: $(BIN)/wasmcmp
 
 bench: install
-	$(BIN)/wasmcmp run $(if $(CASES),$(foreach c,$(CASES),--cases '$(c)'),) $(if $(EFFORT),--$(EFFORT),) \
+	$(BIN)/wasmcmp run $(if $(CASES),$(foreach c,$(CASES),--cases '$(c)'),) $(if $(filter-out default,$(EFFORT)),--$(EFFORT),) \
 		-o $(OUT)/run.json --markdown $(OUT)/run.md
+	$(BIN)/wasmcmp site --pyperf $(OUT)/run.json --config asv.conf.json \
+		$(if $(wildcard .asv/results/benchmarks.json),--results .asv/results,) --out $(OUT)/site
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -q
+
+# The browser tests drive Debian's Chromium; install it when it is missing and we may.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ -n "$$WASMCMP_CHROMIUM" ] || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "the browser tests need Chromium: install it (apt-get install chromium) or set WASMCMP_CHROMIUM"; exit 1; \
+		fi; }
 
 guests: install
 	$(BIN)/wasmcmp build-guests --source guests/go --out guests/go

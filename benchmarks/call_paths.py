@@ -17,9 +17,6 @@ import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pyperf
-import wasmtime
-
 import wasmcmp
 from wasmcmp.cases import GUESTS, Case
 from wasmcmp.guests import FUNCTIONS, guests_dir
@@ -43,24 +40,28 @@ def effort_args() -> tuple[str, ...]:
     return EFFORT_ARGS[effort]
 
 
-def suite_version(package: Path | None = None, guests: Path | None = None) -> str:
-    """Return a digest of everything that decides a measurement: wasmcmp's code, the guest
-    modules, this suite and the wasmtime and pyperf versions.
+#: the parts of wasmcmp that decide how a case is measured (not the host glue it measures)
+MEASURING = ("measure.py", "cases.py")
 
-    asv's default version only hashes the benchmark's own source; results measured with
-    other code or guests must never be compared with these.
+
+def suite_version(package: Path | None = None, guests: Path | None = None) -> str:
+    """Return a digest of what decides a measurement: wasmcmp's measuring code, the guest
+    modules and this suite.
+
+    asv's default version only hashes the benchmark's own source; results measured by other
+    measuring code or of other guests must never be compared with these. The host glue
+    (wasmcmp/paths) and the wasmtime version are left out on purpose: a change there is what
+    the history is for, and must show as a step, not as a new series.
     """
     package = package or Path(wasmcmp.__file__).parent
     guests = guests or guests_dir()
     digest = hashlib.sha256()
-    files = sorted(package.rglob("*.py")) + sorted(
-        p for p in guests.rglob("*") if p.suffix in (".wasm", ".wat", ".go")
+    files = [package / name for name in MEASURING] + sorted(
+        p for p in guests.rglob("*") if p.suffix in (".wasm", ".wat")
     )
     for path in [*files, Path(__file__)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    digest.update(f"wasmtime {getattr(wasmtime, '__version__', '?')}".encode())
-    digest.update(f"pyperf {pyperf.__version__}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -219,3 +219,19 @@ def test_suite_version_changes_when_measuring_code_changes(tmp_path: Path) -> No
     measure = package / "measure.py"
     measure.write_text(measure.read_text() + "\n# a change in how cases are measured\n")
     assert suite_version(package, REPO / "guests") != before
+
+
+def test_suite_version_ignores_the_host_glue_it_measures(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    try:
+        from benchmarks.call_paths import suite_version
+    finally:
+        sys.path.remove(str(REPO))
+    import wasmcmp
+
+    package = tmp_path / "wasmcmp"
+    shutil.copytree(Path(wasmcmp.__file__).parent, package)
+    before = suite_version(package, REPO / "guests")
+    conduit = package / "paths" / "imported.py"
+    conduit.write_text(conduit.read_text() + "\n# faster glue shows as a step in history\n")
+    assert suite_version(package, REPO / "guests") == before

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wasmcmp import __version__
-from wasmcmp.errors import WasmcmpError
+from wasmcmp.errors import ResultsError, WasmcmpError
 
 EXIT_ERROR = 2
 
@@ -99,6 +99,78 @@ def cmd_build_guests(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare head with base; exit 1 on a regression with --fail-on-regression."""
+    from wasmcmp import compare, report_pr
+
+    factors = compare.parse_factors(args.factor)
+    base = compare.load_side(
+        args.base, results=args.results, machine=args.base_machine or args.machine, env=args.env
+    )
+    head = compare.load_side(
+        args.head, results=args.results, machine=args.head_machine or args.machine, env=args.env
+    )
+    result = compare.compare(base, head, factors)
+    render = {
+        "table": report_pr.render_terminal,
+        "markdown": report_pr.render_summary,
+        "comment": report_pr.render_comment,
+        "json": report_pr.render_json,
+    }[args.format]
+    sys.stdout.write(render(result))
+    if args.comment:
+        _write_text(args.comment, report_pr.render_comment(result))
+    if args.json:
+        _write_text(args.json, report_pr.render_json(result))
+    if args.summary:
+        _append_text(args.summary, report_pr.render_summary(result))
+    if args.github_output:
+        outputs = report_pr.github_outputs(result)
+        _append_text(args.github_output, "".join(f"{k}={v}\n" for k, v in outputs.items()))
+    return 1 if args.fail_on_regression and result.blocking else 0
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    """Write the static site of asv result folders and pyperf files."""
+    from wasmcmp import compare, results, site
+
+    if not args.results and not args.pyperf:
+        raise ResultsError("nothing to publish: pass --results DIR and/or --pyperf FILE")
+    config = results.read_asv_config(args.config) if args.config else None
+    found = [results.read_asv(folder, config=args.config) for folder in args.results]
+    runs = [results.read_pyperf(path) for path in args.pyperf]
+    for _, why in (skip for each in found for skip in each.skipped):
+        _progress(f"wasmcmp: warning: {why}\n")
+    comparison = None
+    if args.compare:
+        everything = [run for each in found for run in each.runs]
+
+        def side(spec: str) -> results.Run:
+            if Path(spec).is_file():
+                return results.read_pyperf(Path(spec))
+            return compare.select_run(
+                everything, spec, machine=args.machine, env=args.env, where="--results"
+            )
+
+        base, head = (side(spec) for spec in args.compare)
+        comparison = compare.compare(base, head, compare.parse_factors(args.factor))
+    built = site.build_site(
+        args.out, found, runs, config=config, comparison=comparison, title=args.title
+    )
+    _progress(
+        f"site: {built.out / 'index.html'} ({built.cases} cases, {built.commits} commits, "
+        f"{built.series} machine/environment series, {built.regressions} regressions, "
+        f"{built.seconds:.1f} s)\n"
+    )
+    return 0
+
+
+def _append_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as out:
+        out.write(text)
+
+
 def _write_text(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
@@ -169,6 +241,104 @@ def build_parser() -> argparse.ArgumentParser:
         "patterns", nargs="*", metavar="GLOB", help="glob patterns (default: all)"
     )
     list_cases.set_defaults(handler=cmd_cases)
+
+    versus = commands.add_parser(
+        "compare",
+        help="compare a head run with its base: ratio, significance, verdict",
+        description="Compare HEAD with BASE case by case: medians and 99%% intervals, "
+        "head/base, a two-sided Mann-Whitney U test on the samples at p < 0.002 (asv's own "
+        "test; with too few samples, asv's non-overlapping-interval check), and a verdict "
+        "(regressed, improved, unchanged, new, missing, failed). A case regresses only when "
+        "the change is significant and beyond its factor. Exit 1 on a regression with "
+        "--fail-on-regression, 2 on unusable input.",
+    )
+    versus.add_argument("base", metavar="BASE", help="pyperf JSON file, or a commit in --results")
+    versus.add_argument("head", metavar="HEAD", help="pyperf JSON file, or a commit in --results")
+    versus.add_argument("--results", type=Path, metavar="DIR", help="asv results folder")
+    versus.add_argument("--machine", help="asv machine of both sides")
+    versus.add_argument("--base-machine", help="asv machine of BASE (default --machine)")
+    versus.add_argument("--head-machine", help="asv machine of HEAD (default --machine)")
+    versus.add_argument("--env", help="asv environment of both sides")
+    versus.add_argument(
+        "--factor",
+        action="append",
+        default=[],
+        metavar="[PATTERN=]NUMBER",
+        help="slowdown beyond which a significant change is a regression (default 1.10); "
+        "GLOB=NUMBER sets it for matching cases, the last match wins (repeatable)",
+    )
+    versus.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 when a case regressed or fails in HEAD",
+    )
+    versus.add_argument(
+        "--format",
+        choices=("table", "markdown", "comment", "json"),
+        default="table",
+        help="what to print (default: %(default)s)",
+    )
+    versus.add_argument("--comment", type=Path, metavar="FILE", help="write the PR comment here")
+    versus.add_argument(
+        "--summary", type=Path, metavar="FILE", help="append Markdown here ($GITHUB_STEP_SUMMARY)"
+    )
+    versus.add_argument("--json", type=Path, metavar="FILE", help="write JSON here")
+    versus.add_argument(
+        "--github-output",
+        type=Path,
+        metavar="FILE",
+        help="append verdict=, regressions=, ... here ($GITHUB_OUTPUT)",
+    )
+    versus.set_defaults(handler=cmd_compare)
+
+    publish = commands.add_parser(
+        "site",
+        help="write the static site with comparison charts",
+        description="Write a self-contained static site (works from file:// and GitHub Pages) "
+        "from asv result folders and pyperf JSON files: the overview table and chart, history "
+        "per case, imported/exported ratios over time, detected regressions, machines, and a "
+        "base-vs-head comparison page when asked.",
+    )
+    publish.add_argument(
+        "--results",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="an asv results folder (repeatable)",
+    )
+    publish.add_argument(
+        "--pyperf",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a pyperf JSON file, e.g. from wasmcmp run (repeatable)",
+    )
+    publish.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="asv.conf.json for the project name and commit links",
+    )
+    publish.add_argument("--out", type=Path, required=True, metavar="DIR", help="site folder")
+    publish.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("BASE", "HEAD"),
+        help="add a comparison page: commits in --results, or pyperf files",
+    )
+    publish.add_argument("--machine", help="asv machine of the compared commits")
+    publish.add_argument("--env", help="asv environment of the compared commits")
+    publish.add_argument(
+        "--factor",
+        action="append",
+        default=[],
+        metavar="[PATTERN=]NUMBER",
+        help="regression factor for the comparison page (default 1.10; repeatable)",
+    )
+    publish.add_argument("--title", help="site title (default: the asv project name)")
+    publish.set_defaults(handler=cmd_site)
 
     build = commands.add_parser(
         "build-guests",

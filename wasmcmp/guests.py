@@ -230,7 +230,16 @@ def build_go(source: Path, out: Path) -> list[Path]:
     for role in ROLES:
         target = out / f"{role}.wasm"
         mode = ["-buildmode=c-shared"] if role == "exported" else []
-        command = [str(go), "build", "-trimpath", *mode, "-o", str(target), f"./{role}"]
+        command = [
+            str(go),
+            "build",
+            "-trimpath",
+            "-buildvcs=false",
+            *mode,
+            "-o",
+            str(target),
+            f"./{role}",
+        ]
         done = subprocess.run(
             command, cwd=source, env=env, capture_output=True, text=True, check=False
         )

@@ -157,7 +157,7 @@ def _unquote(value: Any) -> str:
     return text
 
 
-# -- asv result folders -------------------------------------------------------------------------
+# -- asv result folders ---------------------------------------------------------------------------
 
 #: the asv result file format this reader understands (asv.results.Results.api_version)
 ASV_RESULTS_VERSION = 2
@@ -180,6 +180,10 @@ _ASV_COLUMNS = (
 )
 
 _UNIT_BY_TYPE = {"time": "seconds", "mem": "bytes", "peakmem": "bytes"}
+
+#: (benchmark, its params column as JSON) -> (case, params) per combination; every result file
+#: of a folder repeats the same few layouts, so they are worked out once per read
+_Layouts = dict[tuple[str, str], list[tuple[str, tuple[tuple[str, str], ...]]]]
 
 
 @dataclass(frozen=True)
@@ -249,6 +253,7 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
     machines: dict[str, Mapping[str, str]] = {}
     runs: list[Run] = []
     outdated = 0
+    layouts: _Layouts = {}
     for machine_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         files = sorted(
             p
@@ -262,7 +267,7 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
         machines[name] = machine_info
         for path in files:
             try:
-                run, left_out = _read_asv_result(path, name, benchmarks)
+                run, left_out = _read_asv_result(path, name, benchmarks, layouts)
             except ResultsError as exc:
                 skipped.append((path, str(exc)))
                 continue
@@ -282,23 +287,7 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
 def read_asv_config(path: Path) -> AsvConfig:
     """Return the project name, commit link and thresholds an ``asv.conf.json`` gives."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot read the asv configuration ({exc})") from exc
-    try:
-        data = json.loads(text)
-    except ValueError:
-        import json5  # asv.conf.json may hold JavaScript comments, as asv itself allows
-
-        try:
-            data = json5.loads(text)
-        except ValueError as exc:
-            raise ResultsError(
-                f"{path}: not a readable asv.conf.json ({exc}); fix it or leave out --config"
-            ) from exc
-    if not isinstance(data, dict):
-        raise ResultsError(f"{path}: asv.conf.json must hold a JSON object")
+    data = _config_data(path)
     thresholds: dict[str, float] = {}
     raw = data.get("regressions_thresholds")
     if isinstance(raw, dict):
@@ -316,6 +305,27 @@ def read_asv_config(path: Path) -> AsvConfig:
     )
 
 
+def _config_data(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the asv configuration ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except ValueError:
+        import json5  # asv.conf.json may hold JavaScript comments, as asv itself allows
+
+        try:
+            data = json5.loads(text)
+        except ValueError as exc:
+            raise ResultsError(
+                f"{path}: not a readable asv.conf.json ({exc}); fix it or leave out --config"
+            ) from exc
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: asv.conf.json must hold a JSON object")
+    return data
+
+
 def _find_asv_config(folder: Path) -> Path | None:
     # asv keeps results in "results" beside asv.conf.json unless results_dir says otherwise
     for candidate in (folder.parent, folder.parent.parent):
@@ -323,10 +333,9 @@ def _find_asv_config(folder: Path) -> Path | None:
         if not conf.is_file():
             continue
         try:
-            data = json.loads(conf.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        results_dir = data.get("results_dir", "results") if isinstance(data, dict) else "results"
+            results_dir = _config_data(conf).get("results_dir", "results")
+        except ResultsError:
+            continue
         if (candidate / str(results_dir)).resolve() == folder.resolve():
             return conf
     return None
@@ -371,7 +380,7 @@ def _read_machine_json(path: Path, skipped: list[tuple[Path, str]]) -> dict[str,
 
 
 def _read_asv_result(
-    path: Path, machine: str, benchmarks: Mapping[str, AsvBenchmark]
+    path: Path, machine: str, benchmarks: Mapping[str, AsvBenchmark], layouts: _Layouts
 ) -> tuple[Run, int]:
     try:
         data = json.loads(path.read_bytes())
@@ -388,8 +397,8 @@ def _read_asv_result(
             " left out (`asv update` rewrites old files)"
         )
     try:
-        return _run_from_asv(path, machine, data, benchmarks)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        return _run_from_asv(path, machine, data, benchmarks, layouts)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         raise ResultsError(
             f"{path}: malformed asv result file ({type(exc).__name__}: {exc}); left out"
         ) from exc
@@ -397,10 +406,11 @@ def _read_asv_result(
 
 def _upgrade_asv_v1(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     from asv.results import Results
+    from asv.util import UserError
 
     try:
         upgraded: dict[str, Any] = Results.update_to_2(data)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (UserError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ResultsError(
             f"{path}: malformed asv result file (format 1: {exc}); left out"
         ) from exc
@@ -408,7 +418,11 @@ def _upgrade_asv_v1(path: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_from_asv(
-    path: Path, machine: str, data: dict[str, Any], benchmarks: Mapping[str, AsvBenchmark]
+    path: Path,
+    machine: str,
+    data: dict[str, Any],
+    benchmarks: Mapping[str, AsvBenchmark],
+    layouts: _Layouts,
 ) -> tuple[Run, int]:
     columns = data.get("result_columns") or _ASV_COLUMNS
     env_params = data.get("params") or {}
@@ -426,7 +440,7 @@ def _run_from_asv(
         ):
             outdated += 1
             continue
-        for case, measurement in _asv_measurements(name, cols, info):
+        for case, measurement in _asv_measurements(name, cols, info, layouts):
             if measurement is None:
                 failed.add(case)
             else:
@@ -459,23 +473,40 @@ def _run_from_asv(
     )
 
 
+def _layout(
+    name: str, param_values: list[list[Any]], info: AsvBenchmark | None, layouts: _Layouts
+) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    key = (name, json.dumps(param_values))
+    found = layouts.get(key)
+    if found is None:
+        if info is not None and len(info.param_names) == len(param_values):
+            names: tuple[str, ...] = info.param_names
+        else:
+            names = tuple(f"param{i + 1}" for i in range(len(param_values)))
+        found = []
+        for combo in itertools.product(*param_values):
+            params = tuple(zip(names, (_unquote(v) for v in combo), strict=True))
+            found.append((case_name(name, dict(params)), params))
+        layouts[key] = found
+    return found
+
+
 def _asv_measurements(
-    name: str, cols: Mapping[str, Any], info: AsvBenchmark | None
+    name: str, cols: Mapping[str, Any], info: AsvBenchmark | None, layouts: _Layouts
 ) -> list[tuple[str, Measurement | None]]:
     """Return (case, measurement or None if it failed) per parameter combination."""
-    param_values: list[list[Any]] = list(cols.get("params") or [])
-    combos = list(itertools.product(*param_values))
-    if info is not None and len(info.param_names) == len(param_values):
-        names: tuple[str, ...] = info.param_names
-    else:
-        names = tuple(f"param{i + 1}" for i in range(len(param_values)))
+    param_values = cols.get("params") or []
+    if not isinstance(param_values, list) or not all(isinstance(v, list) for v in param_values):
+        raise TypeError(f"benchmark {name!r}: params is not a list of lists")
+    layout = _layout(name, param_values, info, layouts)
     unit = info.unit if info is not None else _unit_from_name(name)
-    results = cols.get("result")
+    results = _column(cols, "result")
+    ci_a, ci_b = _column(cols, "stats_ci_99_a"), _column(cols, "stats_ci_99_b")
+    q25s, q75s = _column(cols, "stats_q_25"), _column(cols, "stats_q_75")
+    all_samples = _column(cols, "samples")
     out: list[tuple[str, Measurement | None]] = []
-    for j, combo in enumerate(combos):
-        params = tuple(zip(names, (_unquote(v) for v in combo), strict=True))
-        case = case_name(name, dict(params))
-        value = _column_at(results, j)
+    for j, (case, params) in enumerate(layout):
+        value = results[j] if j < len(results) else None
         if value is None:
             out.append((case, None))
             continue
@@ -483,11 +514,11 @@ def _asv_measurements(
         if math.isnan(value):
             # asv records NaN for a combination the benchmark skipped (NotImplementedError)
             continue
-        ci_a = _column_at(cols.get("stats_ci_99_a"), j)
-        ci_b = _column_at(cols.get("stats_ci_99_b"), j)
-        q25 = _column_at(cols.get("stats_q_25"), j)
-        q75 = _column_at(cols.get("stats_q_75"), j)
-        samples = _column_at(cols.get("samples"), j)
+        low = ci_a[j] if j < len(ci_a) else None
+        high = ci_b[j] if j < len(ci_b) else None
+        q25 = q25s[j] if j < len(q25s) else None
+        q75 = q75s[j] if j < len(q75s) else None
+        samples = all_samples[j] if j < len(all_samples) else None
         out.append(
             (
                 case,
@@ -495,9 +526,9 @@ def _asv_measurements(
                     case=case,
                     value=value,
                     # asv's own "unknown" interval is infinite, as compute_stats gives for n < 3
-                    ci_low=float(ci_a) if ci_a is not None else -math.inf,
-                    ci_high=float(ci_b) if ci_b is not None else math.inf,
-                    samples=tuple(float(s) for s in samples or () if s is not None),
+                    ci_low=float(low) if low is not None else -math.inf,
+                    ci_high=float(high) if high is not None else math.inf,
+                    samples=_samples(samples),
                     q25=float(q25) if q25 is not None else None,
                     q75=float(q75) if q75 is not None else None,
                     benchmark=name,
@@ -509,12 +540,23 @@ def _asv_measurements(
     return out
 
 
-def _column_at(column: Any, j: int) -> Any:
+def _column(cols: Mapping[str, Any], key: str) -> list[Any]:
+    column = cols.get(key)
     if column is None:
-        return None
+        return []
     if not isinstance(column, list):
-        raise TypeError(f"a result column holds {type(column).__name__}, not a list")
-    return column[j] if j < len(column) else None
+        raise TypeError(f"column {key!r} holds {type(column).__name__}, not a list")
+    return column
+
+
+def _samples(samples: Any) -> tuple[float, ...]:
+    if not samples:
+        return ()
+    if not isinstance(samples, list):
+        raise TypeError(f"samples hold {type(samples).__name__}, not a list")
+    if None in samples:
+        return tuple(float(s) for s in samples if s is not None)
+    return tuple(map(float, samples))
 
 
 def _unit_from_name(name: str) -> str:

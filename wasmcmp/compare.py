@@ -1,0 +1,386 @@
+"""Compare a baseline run with a head run: ratio, interval, significance and a verdict per case.
+
+The test is asv's own: a two-sided Mann-Whitney U test on the raw samples at p < 0.002
+(``asv._stats``, as ``asv compare`` and ``asv continuous`` use it). When a side has too few
+samples for that test to ever reach the level, asv's fallback applies: the two 99% confidence
+intervals of the median must not overlap. A case regresses only when the change is both
+significant and beyond its factor.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from asv import _stats
+
+from wasmcmp.errors import ResultsError, WasmcmpError
+from wasmcmp.results import Measurement, Run, read_asv, read_pyperf
+
+#: asv's ``p_threshold``: the strict level at which a difference counts as significant.
+SIGNIFICANCE_LEVEL = 0.002
+
+#: A case regresses when head is slower than base by more than this factor (and significantly).
+DEFAULT_FACTOR = 1.10
+
+MANN_WHITNEY_U = "Mann-Whitney U"
+CI_OVERLAP = "99% CI overlap"
+
+#: Approaches whose calls cross the boundary from the guest into Python (imports).
+IMPORTED_PREFIX = "imported-"
+EXPORTED = "exported"
+
+
+class InvalidFactor(WasmcmpError):
+    """A --factor value is not a number >= 1 or a PATTERN=NUMBER rule."""
+
+
+class Verdict(StrEnum):
+    """What happened to one case between base and head."""
+
+    REGRESSED = "regressed"
+    IMPROVED = "improved"
+    UNCHANGED = "unchanged"
+    NEW = "new"
+    MISSING = "missing"
+    FAILED = "failed"
+
+
+#: Verdicts that make ``--fail-on-regression`` exit 1: slower, or no longer running in head.
+BLOCKING = frozenset({Verdict.REGRESSED, Verdict.FAILED})
+
+
+@dataclass(frozen=True)
+class FactorRule:
+    """A factor for the cases whose names match an fnmatch pattern."""
+
+    pattern: str
+    factor: float
+
+
+@dataclass(frozen=True)
+class Factors:
+    """The default factor and per-pattern overrides; the last matching rule wins."""
+
+    default: float = DEFAULT_FACTOR
+    rules: tuple[FactorRule, ...] = ()
+
+    def for_case(self, case: str) -> float:
+        """Return the factor that applies to a case."""
+        for rule in reversed(self.rules):
+            if fnmatch.fnmatchcase(case, rule.pattern):
+                return rule.factor
+        return self.default
+
+
+def _parse_number(text: str, where: str) -> float:
+    try:
+        factor = float(text)
+    except ValueError:
+        factor = math.nan
+    if not math.isfinite(factor) or factor < 1.0:
+        raise InvalidFactor(
+            f"--factor {where!r}: expected a number >= 1 such as 1.10 (10% slower), "
+            f"or PATTERN=NUMBER such as 'go/imported-*=1.25'"
+        )
+    return factor
+
+
+def parse_factors(texts: Sequence[str]) -> Factors:
+    """Return the Factors given as ``1.10`` or ``PATTERN=1.25`` strings, in order."""
+    default = DEFAULT_FACTOR
+    rules: list[FactorRule] = []
+    for text in texts:
+        pattern, sep, number = text.rpartition("=")
+        if not sep:
+            default = _parse_number(text.strip(), text)
+            continue
+        if not pattern.strip():
+            raise InvalidFactor(f"--factor {text!r}: the pattern before '=' is empty")
+        rules.append(FactorRule(pattern.strip(), _parse_number(number.strip(), text)))
+    return Factors(default, tuple(rules))
+
+
+@dataclass(frozen=True)
+class Significance:
+    """Which test decided, its p-value (None for the interval test) and the outcome."""
+
+    test: str
+    p_value: float | None
+    significant: bool
+    level: float = SIGNIFICANCE_LEVEL
+
+
+def significance(
+    base: Measurement, head: Measurement, level: float = SIGNIFICANCE_LEVEL
+) -> Significance:
+    """Return whether base and head differ, decided exactly as ``asv._stats.is_different``."""
+    a = [x for x in base.samples if not math.isnan(x)]
+    b = [x for x in head.samples if not math.isnan(x)]
+    if a and b:
+        # The smallest p-value the exact test can give with these sample counts: when it is
+        # not below the level, the test cannot decide and asv falls back to the intervals.
+        p_min = 1 / _stats.binom(len(a) + len(b), min(len(a), len(b)))
+        if p_min < level:
+            _, p = _stats.mann_whitney_u(a, b)
+            return Significance(MANN_WHITNEY_U, float(p), bool(p < level), level)
+    different = _stats.is_different(
+        None,
+        None,
+        {"ci_99_a": base.ci_low, "ci_99_b": base.ci_high},
+        {"ci_99_a": head.ci_low, "ci_99_b": head.ci_high},
+        level,
+    )
+    return Significance(CI_OVERLAP, None, bool(different), level)
+
+
+def ratio(base: float, head: float) -> float:
+    """Return head over base (2.0 means head takes twice as long); inf when only base is 0."""
+    if base > 0:
+        return head / base
+    return 1.0 if head == base else math.inf
+
+
+@dataclass(frozen=True)
+class CaseComparison:
+    """One case: both measurements, head/base ratio, the test's outcome and the verdict."""
+
+    case: str
+    base: Measurement | None
+    head: Measurement | None
+    ratio: float | None
+    factor: float
+    significance: Significance | None
+    verdict: Verdict
+
+
+def judge(
+    case: str,
+    base: Measurement,
+    head: Measurement,
+    factor: float,
+    level: float = SIGNIFICANCE_LEVEL,
+) -> CaseComparison:
+    """Return the comparison of a case measured on both sides."""
+    sig = significance(base, head, level)
+    r = ratio(base.value, head.value)
+    # Same inequalities as asv's _is_result_better, so a verdict here matches asv's marks.
+    if sig.significant and head.value > base.value * factor:
+        verdict = Verdict.REGRESSED
+    elif sig.significant and head.value * factor < base.value:
+        verdict = Verdict.IMPROVED
+    else:
+        verdict = Verdict.UNCHANGED
+    return CaseComparison(case, base, head, r, factor, sig, verdict)
+
+
+@dataclass(frozen=True)
+class CrossingRatio:
+    """What an import crossing costs relative to the export call, on base and on head."""
+
+    guest: str
+    approach: str
+    function: str
+    tier: str
+    base: float | None
+    head: float | None
+
+    @property
+    def imported(self) -> str:
+        """Return the imported case's name."""
+        return f"{self.guest}/{self.approach}/{self.function}/{self.tier}"
+
+    @property
+    def exported(self) -> str:
+        """Return the exported case's name this ratio divides by."""
+        return f"{self.guest}/{EXPORTED}/{self.function}/{self.tier}"
+
+
+def _crossing(run: Run, imported: str, exported: str) -> float | None:
+    imp = run.measurements.get(imported)
+    exp = run.measurements.get(exported)
+    if imp is None or exp is None or exp.value <= 0:
+        return None
+    return imp.value / exp.value
+
+
+def crossing_ratios(base: Run, head: Run) -> tuple[CrossingRatio, ...]:
+    """Return the imported/exported ratio of every imported case present on either side."""
+    found: list[CrossingRatio] = []
+    names = sorted(set(base.measurements) | set(head.measurements))
+    for name in names:
+        parts = name.split("/")
+        if len(parts) != 4 or not parts[1].startswith(IMPORTED_PREFIX):
+            continue
+        guest, _, function, tier = parts
+        exported = f"{guest}/{EXPORTED}/{function}/{tier}"
+        b, h = _crossing(base, name, exported), _crossing(head, name, exported)
+        if b is not None or h is not None:
+            found.append(CrossingRatio(guest, parts[1], function, tier, b, h))
+    return tuple(found)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Every case of base against head, and what they add up to."""
+
+    base: Run
+    head: Run
+    cases: tuple[CaseComparison, ...]
+    factors: Factors
+    level: float
+    crossings: tuple[CrossingRatio, ...]
+
+    def count(self, verdict: Verdict) -> int:
+        """Return how many cases got a verdict."""
+        return sum(1 for c in self.cases if c.verdict is verdict)
+
+    @property
+    def counts(self) -> Mapping[Verdict, int]:
+        """Return the number of cases for every verdict, in the enum's order."""
+        return {v: self.count(v) for v in Verdict}
+
+    @property
+    def regressions(self) -> int:
+        """Return the number of regressed cases."""
+        return self.count(Verdict.REGRESSED)
+
+    @property
+    def blocking(self) -> tuple[CaseComparison, ...]:
+        """Return the cases that fail ``--fail-on-regression``: regressed or failed in head."""
+        return tuple(c for c in self.cases if c.verdict in BLOCKING)
+
+    @property
+    def verdict(self) -> Verdict:
+        """Return the overall verdict: regressed, else failed, improved or unchanged."""
+        for verdict in (Verdict.REGRESSED, Verdict.FAILED, Verdict.IMPROVED):
+            if self.count(verdict):
+                return verdict
+        return Verdict.UNCHANGED
+
+
+def compare(
+    base: Run,
+    head: Run,
+    factors: Factors | None = None,
+    level: float = SIGNIFICANCE_LEVEL,
+) -> Comparison:
+    """Return the Comparison of every case found in either run."""
+    factors = factors or Factors()
+    names = sorted(set(base.measurements) | base.failed | set(head.measurements) | head.failed)
+    if not names:
+        raise ResultsError(
+            f"{base.source} and {head.source} hold no cases to compare; measure both commits "
+            "with the same benchmarks (asv drops results of older benchmark versions)"
+        )
+    rows: list[CaseComparison] = []
+    for case in names:
+        b = base.measurements.get(case)
+        h = head.measurements.get(case)
+        factor = factors.for_case(case)
+        if case in head.failed:
+            rows.append(CaseComparison(case, b, None, None, factor, None, Verdict.FAILED))
+        elif h is None:
+            rows.append(CaseComparison(case, b, None, None, factor, None, Verdict.MISSING))
+        elif b is None:
+            rows.append(CaseComparison(case, None, h, None, factor, None, Verdict.NEW))
+        else:
+            rows.append(judge(case, b, h, factor, level))
+    return Comparison(base, head, tuple(rows), factors, level, crossing_ratios(base, head))
+
+
+def select_run(
+    runs: Iterable[Run],
+    commit: str,
+    *,
+    machine: str | None = None,
+    env: str | None = None,
+    where: str = "the asv results",
+) -> Run:
+    """Return the one run of a commit (full hash or unique prefix) on a machine and env."""
+    wanted = commit.strip().lower()
+    if len(wanted) < 4:
+        raise ResultsError(f"{where}: commit {commit!r} is too short; give at least 4 hex digits")
+    candidates = [
+        run
+        for run in runs
+        if run.commit
+        and run.commit.lower().startswith(wanted)
+        and (machine is None or run.machine == machine)
+        and (env is None or run.env == env)
+    ]
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        scope = "".join(
+            (f" on machine {machine!r}" if machine else "", f" in env {env!r}" if env else "")
+        )
+        raise ResultsError(
+            f"{where}: no results for commit {commit!r}{scope}; run asv for that commit "
+            "or check --results, --machine and --env"
+        )
+    commits = sorted({run.commit or "" for run in candidates})
+    if len(commits) > 1:
+        raise ResultsError(
+            f"{where}: commit prefix {commit!r} matches {', '.join(c[:12] for c in commits)}; "
+            "give more digits"
+        )
+    choices = ", ".join(sorted(f"--machine {r.machine!r} --env {r.env!r}" for r in candidates))
+    raise ResultsError(
+        f"{where}: commit {commit!r} has results for several machines or envs; pick one of "
+        f"{choices}"
+    )
+
+
+def load_side(
+    spec: str,
+    *,
+    results: Path | None = None,
+    machine: str | None = None,
+    env: str | None = None,
+) -> Run:
+    """Return the Run a BASE or HEAD argument names: a pyperf JSON file or an asv commit."""
+    path = Path(spec)
+    if path.is_file():
+        return read_pyperf(path)
+    if results is None:
+        raise ResultsError(
+            f"{spec!r} is not a pyperf JSON file; to compare asv commits pass --results DIR"
+        )
+    found = read_asv(results)
+    try:
+        return select_run(found.runs, spec, machine=machine, env=env, where=str(results))
+    except ResultsError as exc:
+        if not found.skipped:
+            raise
+        unreadable = "; ".join(f"{path}: {why}" for path, why in found.skipped)
+        raise ResultsError(f"{exc} (files left out as unreadable: {unreadable})") from exc
+
+
+__all__ = [
+    "BLOCKING",
+    "CI_OVERLAP",
+    "DEFAULT_FACTOR",
+    "MANN_WHITNEY_U",
+    "SIGNIFICANCE_LEVEL",
+    "CaseComparison",
+    "Comparison",
+    "CrossingRatio",
+    "FactorRule",
+    "Factors",
+    "InvalidFactor",
+    "Significance",
+    "Verdict",
+    "compare",
+    "crossing_ratios",
+    "judge",
+    "load_side",
+    "parse_factors",
+    "ratio",
+    "select_run",
+    "significance",
+]
