@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import venv
@@ -24,7 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parent.parent
+from .conftest import REPO, clone_project, commit_slowdown, git
+
 ACTION = REPO / "action.yml"
 
 #: GitHub's command line for ``shell: bash`` (the script's path replaces {0}).
@@ -418,58 +418,13 @@ SLOWED = "wat/imported-thread/add/unchecked"
 UNTOUCHED = "wat/exported/add/unchecked"
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=wasmcmp", "-c", "user.email=test@wasmcmp.invalid", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
-def clone_project(dest: Path) -> Path:
-    """Return a new git repository holding this project's files (tracked and not ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=REPO,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = REPO / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    _git(dest, "init", "-q", "-b", "main")
-    _git(dest, "add", "-A")
-    _git(dest, "commit", "-qm", "base")
-    return dest
-
-
-def commit_slowdown(repo: Path) -> str:
-    """Commit real extra work in the thread conduit's response handler; return the commit."""
-    source = repo / "wasmcmp" / "paths" / "imported.py"
-    text = source.read_text()
-    anchor = "        self._expecting = False\n        self._responses.put(result)\n"
-    assert anchor in text, "the thread conduit's respond() changed: update this test"
-    slowed = anchor.replace(
-        "        self._responses.put(result)\n",
-        "        for _ in range(3000):\n            pass\n        self._responses.put(result)\n",
-    )
-    source.write_text(text.replace(anchor, slowed))
-    _git(repo, "commit", "-qam", "slow the thread conduit")
-    return _git(repo, "rev-parse", "HEAD")
-
-
 def commit_harmless_change(repo: Path, base: str) -> str:
     """Commit, on a branch from base, a change that does not touch what is measured."""
-    _git(repo, "switch", "-q", "-c", "harmless", base)
+    git(repo, "switch", "-q", "-c", "harmless", base)
     (repo / "NOTES.txt").write_text("a change that measures nothing\n")
-    _git(repo, "add", "NOTES.txt")
-    _git(repo, "commit", "-qm", "harmless")
-    return _git(repo, "rev-parse", "HEAD")
+    git(repo, "add", "NOTES.txt")
+    git(repo, "commit", "-qm", "harmless")
+    return git(repo, "rev-parse", "HEAD")
 
 
 def local_setup_python(root: Path) -> Uses:
@@ -491,7 +446,7 @@ def local_setup_python(root: Path) -> Uses:
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("action")
     repo = clone_project(root / "repo")
-    base = _git(repo, "rev-parse", "HEAD")
+    base = git(repo, "rev-parse", "HEAD")
     slow = commit_slowdown(repo)
     harmless = commit_harmless_change(repo, base)
     home = root / "home"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, clone_project, commit_slowdown, git
 
 ASV = [sys.executable, "-m", "asv"]
 #: the slowed cases (the thread conduit's response handler) and two untouched ones
@@ -27,59 +27,6 @@ UNTOUCHED = (
 BENCHMARK = "call_paths.CallPaths.track_call"
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=wasmcmp", "-c", "user.email=test@wasmcmp.invalid", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
-
-
-def copy_project(dest: Path) -> Path:
-    """Copy the project's files (tracked and not ignored) into a new git repository."""
-    dest.mkdir(parents=True)
-    files = (
-        subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-            cwd=REPO,
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .split("\0")
-    )
-    for name in filter(None, files):
-        source = REPO / name
-        if source.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest / name)
-    _git(dest, "init", "-q", "-b", "main")
-    _git(dest, "add", "-A")
-    _git(dest, "commit", "-qm", "base")
-    return dest
-
-
-def slow_the_thread_conduit(repo: Path) -> None:
-    """Commit real extra work in the thread conduit's response handler."""
-    source = repo / "wasmcmp" / "paths" / "imported.py"
-    text = source.read_text()
-    anchor = "        self._expecting = False\n        self._responses.put(result)\n"
-    assert anchor in text, "the thread conduit's respond() changed: update this test"
-    source.write_text(
-        text.replace(
-            anchor,
-            "        self._expecting = False\n"
-            "        for _ in range(30000):\n"
-            "            pass\n"
-            "        self._responses.put(result)\n",
-        )
-    )
-    _git(repo, "commit", "-qam", "slow the thread conduit")
-
-
 def asv(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*ASV, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=1500, check=False
@@ -89,9 +36,9 @@ def asv(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProc
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], list[str]]:
     root = tmp_path_factory.mktemp("asv")
-    repo = copy_project(root / "repo")
-    slow_the_thread_conduit(repo)
-    commits = [_git(repo, "rev-parse", "HEAD~1"), _git(repo, "rev-parse", "HEAD")]
+    repo = clone_project(root / "repo")
+    commit_slowdown(repo)
+    commits = [git(repo, "rev-parse", "HEAD~1"), git(repo, "rev-parse", "HEAD")]
     (root / "commits").write_text("\n".join(commits) + "\n")
     home = root / "home"
     home.mkdir()

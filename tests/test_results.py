@@ -23,31 +23,17 @@ from wasmcmp.results import (
     read_pyperf,
 )
 
-try:
-    from conftest_site import (
-        CROSSING,
-        AsvRun,
-        Bench,
-        commit_hash,
-        crossing_samples,
-        wasmcmp_history,
-        write_asv_results,
-        write_pyperf,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_site import (
-        CROSSING,
-        AsvRun,
-        Bench,
-        commit_hash,
-        crossing_samples,
-        wasmcmp_history,
-        write_asv_results,
-        write_pyperf,
-    )
-
-REPO = Path(__file__).resolve().parents[1]
-DJANGO = REPO.parent / "shared" / "asv-results" / "django"
+from .conftest import DJANGO
+from .result_files import (
+    CROSSING,
+    AsvRun,
+    Bench,
+    commit_hash,
+    crossing_samples,
+    wasmcmp_history,
+    write_asv_results,
+    write_pyperf,
+)
 
 needs_django = pytest.mark.skipif(
     not (DJANGO / "results").is_dir(),

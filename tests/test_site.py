@@ -22,31 +22,18 @@ import pytest
 from wasmcmp.results import AsvConfig, read_asv, read_pyperf
 from wasmcmp.site import MARKER, ComparisonLike, SiteError, build_site
 
-try:
-    from conftest_site import (
-        HOSTILE,
-        AsvRun,
-        Bench,
-        commit_hash,
-        crossing_samples,
-        wasmcmp_history,
-        write_asv_results,
-        write_pyperf,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.conftest_site import (
-        HOSTILE,
-        AsvRun,
-        Bench,
-        commit_hash,
-        crossing_samples,
-        wasmcmp_history,
-        write_asv_results,
-        write_pyperf,
-    )
+from .conftest import DJANGO, REPO
+from .result_files import (
+    HOSTILE,
+    AsvRun,
+    Bench,
+    commit_hash,
+    crossing_samples,
+    wasmcmp_history,
+    write_asv_results,
+    write_pyperf,
+)
 
-REPO = Path(__file__).resolve().parents[1]
-DJANGO = REPO.parent / "shared" / "asv-results" / "django"
 ARTIFACTS = REPO / "test-artifacts"
 #: Debian's chromium; WASMCMP_CHROMIUM names another Chromium or Chrome (e.g. on a CI runner)
 CHROMIUM = Path(os.environ.get("WASMCMP_CHROMIUM", "/usr/bin/chromium"))

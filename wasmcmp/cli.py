@@ -101,7 +101,7 @@ def cmd_build_guests(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare head with base; exit 1 on a regression with --fail-on-regression."""
-    from wasmcmp import compare, report_pr
+    from wasmcmp import compare, report
 
     factors = compare.parse_factors(args.factor)
     base = compare.load_side(
@@ -112,20 +112,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     result = compare.compare(base, head, factors)
     render = {
-        "table": report_pr.render_terminal,
-        "markdown": report_pr.render_summary,
-        "comment": report_pr.render_comment,
-        "json": report_pr.render_json,
+        "table": report.render_terminal,
+        "markdown": report.render_summary,
+        "comment": report.render_comment,
+        "json": report.render_json,
     }[args.format]
     sys.stdout.write(render(result))
     if args.comment:
-        _write_text(args.comment, report_pr.render_comment(result))
+        _write_text(args.comment, report.render_comment(result))
     if args.json:
-        _write_text(args.json, report_pr.render_json(result))
+        _write_text(args.json, report.render_json(result))
     if args.summary:
-        _append_text(args.summary, report_pr.render_summary(result))
+        _append_text(args.summary, report.render_summary(result))
     if args.github_output:
-        outputs = report_pr.github_outputs(result)
+        outputs = report.github_outputs(result)
         _append_text(args.github_output, "".join(f"{k}={v}\n" for k, v in outputs.items()))
     return 1 if args.fail_on_regression and result.blocking else 0
 

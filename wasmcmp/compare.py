@@ -19,7 +19,15 @@ from pathlib import Path
 from asv import _stats
 
 from wasmcmp.errors import ResultsError, WasmcmpError
-from wasmcmp.results import Measurement, Run, read_asv, read_pyperf
+from wasmcmp.results import (
+    EXPORTED,
+    Measurement,
+    Run,
+    crossing_ratio,
+    exported_twin,
+    read_asv,
+    read_pyperf,
+)
 
 #: asv's ``p_threshold``: the strict level at which a difference counts as significant.
 SIGNIFICANCE_LEVEL = 0.002
@@ -31,8 +39,6 @@ MANN_WHITNEY_U = "Mann-Whitney U"
 CI_OVERLAP = "99% CI overlap"
 
 #: Approaches whose calls cross the boundary from the guest into Python (imports).
-IMPORTED_PREFIX = "imported-"
-EXPORTED = "exported"
 
 
 class InvalidFactor(WasmcmpError):
@@ -200,27 +206,17 @@ class CrossingRatio:
         return f"{self.guest}/{EXPORTED}/{self.function}/{self.tier}"
 
 
-def _crossing(run: Run, imported: str, exported: str) -> float | None:
-    imp = run.measurements.get(imported)
-    exp = run.measurements.get(exported)
-    if imp is None or exp is None or exp.value <= 0:
-        return None
-    return imp.value / exp.value
-
-
 def crossing_ratios(base: Run, head: Run) -> tuple[CrossingRatio, ...]:
     """Return the imported/exported ratio of every imported case present on either side."""
     found: list[CrossingRatio] = []
-    names = sorted(set(base.measurements) | set(head.measurements))
-    for name in names:
-        parts = name.split("/")
-        if len(parts) != 4 or not parts[1].startswith(IMPORTED_PREFIX):
+    for name in sorted(set(base.measurements) | set(head.measurements)):
+        if exported_twin(name) is None:
             continue
-        guest, _, function, tier = parts
-        exported = f"{guest}/{EXPORTED}/{function}/{tier}"
-        b, h = _crossing(base, name, exported), _crossing(head, name, exported)
+        b = crossing_ratio(base.measurements, name)
+        h = crossing_ratio(head.measurements, name)
         if b is not None or h is not None:
-            found.append(CrossingRatio(guest, parts[1], function, tier, b, h))
+            guest, approach, function, tier = name.split("/")
+            found.append(CrossingRatio(guest, approach, function, tier, b, h))
     return tuple(found)
 
 

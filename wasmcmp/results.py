@@ -24,6 +24,30 @@ from wasmcmp.errors import ResultsError
 CASE_PARAMS = ("guest", "approach", "function", "tier")
 
 
+#: the approach every imported approach's cost is divided by
+EXPORTED = "exported"
+IMPORTED_PREFIX = "imported-"
+
+
+def exported_twin(case: str) -> str | None:
+    """Return the exported case an imported case's ratio divides by (None for other cases)."""
+    parts = case.split("/")
+    if len(parts) != len(CASE_PARAMS) or not parts[1].startswith(IMPORTED_PREFIX):
+        return None
+    guest, _, function, tier = parts
+    return f"{guest}/{EXPORTED}/{function}/{tier}"
+
+
+def crossing_ratio(measurements: Mapping[str, Measurement], case: str) -> float | None:
+    """Return an imported case's median over its exported twin's, when both were measured."""
+    twin = exported_twin(case)
+    imported = measurements.get(case)
+    exported = measurements.get(twin) if twin else None
+    if imported is None or exported is None or exported.value <= 0:
+        return None
+    return imported.value / exported.value
+
+
 @dataclass(frozen=True)
 class Measurement:
     """One case measured once: its samples and asv-style statistics, in seconds per op."""

@@ -33,6 +33,8 @@ import wasmcmp
 from wasmcmp.errors import WasmcmpError
 from wasmcmp.results import (
     CASE_PARAMS,
+    EXPORTED,
+    IMPORTED_PREFIX,
     AsvConfig,
     AsvResults,
     Measurement,
@@ -51,8 +53,6 @@ SPARK_POINTS = 40
 #: file that marks a folder as written by ``wasmcmp site``, so a rebuild may replace it
 MARKER = ".wasmcmp-site"
 
-EXPORTED = "exported"
-IMPORTED_PREFIX = "imported-"
 
 _SERIES_COLORS = (
     "#0072b2",
