@@ -20,7 +20,7 @@ from wasmcmp.errors import (
 from wasmcmp.guests import Guest
 from wasmcmp.paths import APPROACHES, TIERS, open_path
 
-from .conftest import fixture_guest
+from .conftest import REPO, fixture_guest
 
 PATHS = [(approach, tier) for approach in APPROACHES for tier in TIERS]
 IMPORTED = [(approach, tier) for approach, tier in PATHS if approach != "exported"]
@@ -169,14 +169,58 @@ def test_close_is_idempotent_and_a_closed_path_refuses_calls(approach: str, tier
 @pytest.mark.usefixtures("no_leaked_threads")
 def test_two_paths_open_at_once_do_not_interfere() -> None:
     with (
-        open_path("wat", "imported-greenlet", "add", "unchecked") as greenlet_path,
         open_path("wat", "imported-thread", "cube", "unchecked") as thread_path,
         open_path("wat", "exported", "add", "unchecked") as exported_path,
+        open_path("go", "imported-thread", "add", "checked") as go_thread_path,
     ):
         for i in range(50):
-            assert greenlet_path.call(i, 1) == i + 1
             assert thread_path.call(i) == i**3
             assert exported_path.call(i, 2) == i + 2
+            assert go_thread_path.call(i, 3) == i + 3
+
+
+@pytest.mark.usefixtures("no_leaked_threads")
+def test_a_greenlet_path_is_alone_on_its_thread() -> None:
+    with (
+        open_path("wat", "exported", "add", "unchecked"),
+        pytest.raises(WasmcmpError, match="only call path open on its thread"),
+    ):
+        open_path("wat", "imported-greenlet", "add", "unchecked")
+    with open_path("wat", "imported-greenlet", "add", "unchecked") as greenlet_path:
+        with pytest.raises(WasmcmpError, match="close wat/imported-greenlet/add/unchecked"):
+            open_path("wat", "exported", "add", "checked")
+        assert greenlet_path.call(2, 3) == 5
+        # another thread has its own wasmtime call stack: paths open there are fine
+        answers: list[int] = []
+
+        def elsewhere() -> None:
+            with open_path("wat", "imported-greenlet", "cube", "checked") as path:
+                answers.append(path.call(3))
+
+        thread = threading.Thread(target=elsewhere)
+        thread.start()
+        thread.join()
+        assert answers == [27]
+    with open_path("wat", "exported", "add", "checked") as path:
+        assert path.call(1, 1) == 2
+
+
+@pytest.mark.usefixtures("no_leaked_threads")
+@pytest.mark.parametrize(("approach", "tier"), IMPORTED, ids=[f"{a}/{t}" for a, t in IMPORTED])
+def test_a_pointer_outside_guest_memory_traps_instead_of_writing(
+    approach: str, tier: str, tmp_path: Path
+) -> None:
+    wat = (REPO / "guests" / "wat" / "imported_add.wat").read_text()
+    request = "(call $add_request (i32.const 0) (i32.const 4))"
+    assert request in wat
+    (tmp_path / "imported_add.wat").write_text(
+        wat.replace(request, "(call $add_request (i32.const -4) (i32.const 4))")
+    )
+    with (
+        open_path(Guest("hostile", tmp_path), approach, "add", tier) as path,
+        pytest.raises(GuestTrap, match=r"IndexError: .*(out of range|outside its memory)"),
+    ):
+        path.call(1, 2)
 
 
 def _rss_bytes() -> int:

@@ -316,7 +316,7 @@ def check_step(tmp_path: Path) -> Callable[[bytes, bytes], tuple[int, dict[str, 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     gh = bin_dir / "gh"
-    gh.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path}/gh-calls"\necho {PR_HEAD}\n')
+    gh.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path}/gh-calls"\necho open {PR_HEAD}\n')
     gh.chmod(0o755)
 
     def check(number: bytes, comment: bytes) -> tuple[int, dict[str, str], str]:
@@ -349,7 +349,9 @@ def test_a_valid_number_at_the_benchmarked_commit_is_commented(
     code, outputs, _ = check_step(b"42\n", b"<!-- wasmcmp:compare -->\nbody\n")
     assert code == 0
     assert outputs == {"number": "42"}
-    assert (tmp_path / "gh-calls").read_text() == "api repos/owner/repo/pulls/42 --jq .head.sha\n"
+    assert (tmp_path / "gh-calls").read_text() == (
+        'api repos/owner/repo/pulls/42 --jq .state + " " + .head.sha\n'
+    )
 
 
 @pytest.mark.parametrize(
@@ -372,11 +374,31 @@ def test_a_number_naming_another_pull_request_is_not_commented(
     check_step: Callable[[bytes, bytes], tuple[int, dict[str, str], str]], tmp_path: Path
 ) -> None:
     gh = tmp_path / "bin" / "gh"
-    gh.write_text("#!/bin/sh\necho 0123456789012345678901234567890123456789\n")
+    gh.write_text("#!/bin/sh\necho open 0123456789012345678901234567890123456789\n")
     code, outputs, log = check_step(b"7", b"body")
     assert code == 0
     assert outputs == {}
-    assert "not at the benchmarked commit" in log
+    assert "not open at the benchmarked commit" in log
+
+
+def test_a_closed_pull_request_is_not_commented(
+    check_step: Callable[[bytes, bytes], tuple[int, dict[str, str], str]], tmp_path: Path
+) -> None:
+    gh = tmp_path / "bin" / "gh"
+    gh.write_text(f"#!/bin/sh\necho closed {PR_HEAD}\n")
+    code, outputs, log = check_step(b"7", b"body")
+    assert code == 0
+    assert outputs == {}
+    assert "not open at the benchmarked commit" in log
+
+
+def test_the_size_limit_counts_characters_as_github_does(
+    check_step: Callable[[bytes, bytes], tuple[int, dict[str, str], str]],
+) -> None:
+    # 30,000 four-byte characters: 120,000 bytes, but a comment GitHub accepts
+    code, outputs, log = check_step(b"42", "🔴".encode() * 30_000)
+    assert code == 0, log
+    assert outputs == {"number": "42"}
 
 
 def test_an_oversized_comment_is_refused(

@@ -12,6 +12,7 @@ from wasmcmp import __version__
 from wasmcmp.errors import ResultsError, WasmcmpError
 
 EXIT_ERROR = 2
+EXIT_INTERNAL = 3
 
 
 def _positive_float(text: str) -> float:
@@ -357,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
-    except WasmcmpError as exc:
+    except (WasmcmpError, OSError) as exc:
         if args.debug:
             traceback.print_exc()
         print(f"wasmcmp: error: {exc}", file=sys.stderr)
@@ -365,4 +366,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("wasmcmp: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # Not 1: the action reads 1 as "a regression blocked the pull request".
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"wasmcmp: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+            "traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return code

@@ -35,10 +35,10 @@ SIGNIFICANCE_LEVEL = 0.002
 #: A case regresses when head is slower than base by more than this factor (and significantly).
 DEFAULT_FACTOR = 1.10
 
+#: The tests a Significance may name.
 MANN_WHITNEY_U = "Mann-Whitney U"
 CI_OVERLAP = "99% CI overlap"
-
-#: Approaches whose calls cross the boundary from the guest into Python (imports).
+FACTOR_ONLY = "none (no samples or interval): the factor alone decides"
 
 
 class InvalidFactor(WasmcmpError):
@@ -134,6 +134,10 @@ def significance(
         if p_min < level:
             _, p = _stats.mann_whitney_u(a, b)
             return Significance(MANN_WHITNEY_U, float(p), bool(p < level), level)
+    if _without_statistics(base) or _without_statistics(head):
+        # One sample, or neither samples nor an interval (asv --quick, a plain track result):
+        # asv's compare then lets the factor alone decide, and so does this.
+        return Significance(FACTOR_ONLY, None, True, level)
     different = _stats.is_different(
         None,
         None,
@@ -142,6 +146,12 @@ def significance(
         level,
     )
     return Significance(CI_OVERLAP, None, bool(different), level)
+
+
+def _without_statistics(m: Measurement) -> bool:
+    if len(m.samples) == 1:
+        return True
+    return not m.samples and not (math.isfinite(m.ci_low) and math.isfinite(m.ci_high))
 
 
 def ratio(base: float, head: float) -> float:
@@ -247,8 +257,14 @@ class Comparison:
 
     @property
     def blocking(self) -> tuple[CaseComparison, ...]:
-        """Return the cases that fail ``--fail-on-regression``: regressed or failed in head."""
-        return tuple(c for c in self.cases if c.verdict in BLOCKING)
+        """Return the cases that fail ``--fail-on-regression``: regressed, or failing in head
+        but not already in base (a case broken on main must not block every pull request)."""
+        return tuple(
+            c
+            for c in self.cases
+            if c.verdict in BLOCKING
+            and not (c.verdict is Verdict.FAILED and c.case in self.base.failed)
+        )
 
     @property
     def verdict(self) -> Verdict:
@@ -361,6 +377,7 @@ __all__ = [
     "BLOCKING",
     "CI_OVERLAP",
     "DEFAULT_FACTOR",
+    "FACTOR_ONLY",
     "MANN_WHITNEY_U",
     "SIGNIFICANCE_LEVEL",
     "CaseComparison",

@@ -8,7 +8,10 @@ program: ``python -m wasmcmp.measure --case NAME ... -o FILE`` accepts every pyp
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,7 +93,11 @@ def measure(
 
 
 def _run_pyperf(command: list[str], progress: Callable[[str], None] | None) -> None:
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A session of its own, so an interruption can stop pyperf's workers too, not only
+    # the manager (the workers would keep the pipes open and disturb what runs next).
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.extend(child.stderr or ()), daemon=True)
     drain.start()
@@ -104,7 +111,8 @@ def _run_pyperf(command: list[str], progress: Callable[[str], None] | None) -> N
                 progress(chunk.decode(errors="replace"))
         code = child.wait()
     except BaseException:
-        child.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
         child.wait()
         raise
     finally:
@@ -147,9 +155,15 @@ def _time_case(loops: int, case: Case, timeout: float) -> float:
 
 
 def _close_all() -> None:
+    failures = []
     while _opened:
         _, path = _opened.popitem()
-        path.close()
+        try:
+            path.close()
+        except WasmcmpError as exc:
+            failures.append(exc)
+    if failures:
+        raise failures[0]
 
 
 def _forward(command: list[str], args: object) -> None:
@@ -161,11 +175,10 @@ def _forward(command: list[str], args: object) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the cases named by ``--case`` as pyperf benchmarks (pyperf's own options apply)."""
     import pyperf
-    import wasmtime
 
     metadata = {
         "wasmcmp_version": __version__,
-        "wasmtime_version": getattr(wasmtime, "__version__", "unknown"),
+        "wasmtime_version": importlib.metadata.version("wasmtime"),
     }
     if os.environ.get("WASMCMP_COMMIT"):
         metadata["wasmcmp_commit"] = os.environ["WASMCMP_COMMIT"]

@@ -286,6 +286,15 @@ def _crossing_rows(crossings: Iterable[CrossingRatio]) -> list[tuple[str, ...]]:
     return rows
 
 
+#: rows of a table above the fold; the rest is in the folded details and the job summary,
+#: which keeps the comment under GitHub's limit however many cases a change touches
+_TOP_ROWS = 40
+
+
+def _more(total: int, shown: int) -> list[str]:
+    return [] if total <= shown else ["", f"…and {total - shown} more: see all cases below."]
+
+
 def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str:
     c = comparison
     icon = _ICONS[c.verdict]
@@ -296,8 +305,10 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
     top.append(f"head {_where(c.head)} against base {_where(c.base)}.")
     attention = [x for x in _sorted(c.cases) if x.verdict in (Verdict.REGRESSED, Verdict.FAILED)]
     if attention:
-        top += ["", *_table(_CASE_HEADER, (_case_row(x) for x in attention))]
+        rows = [_case_row(x) for x in attention[:_TOP_ROWS]]
+        top += ["", *_table(_CASE_HEADER, rows), *_more(len(attention), len(rows))]
     if c.crossings:
+        rows = _crossing_rows(c.crossings)
         top += [
             "",
             "**Crossing cost**: an imported call (guest calls Python) over the exported call "
@@ -305,8 +316,9 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
             "",
             *_table(
                 ("guest", "approach", "function", "tier", "base", "head", "change"),
-                _crossing_rows(c.crossings),
+                rows[:_TOP_ROWS],
             ),
+            *_more(len(rows), min(len(rows), _TOP_ROWS)),
         ]
     counts = ", ".join(f"{n} {v.value}" for v, n in c.counts.items() if n)
     opening = [
@@ -362,7 +374,7 @@ def _measurement_json(m: Measurement | None) -> dict[str, Any] | None:
     if m is None:
         return None
     return {
-        "value": m.value,
+        "value": _finite(m.value),
         "ci_low": _finite(m.ci_low),
         "ci_high": _finite(m.ci_high),
         "unit": m.unit,
@@ -430,7 +442,8 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
 
 def render_json(comparison: Comparison) -> str:
     """Return the comparison as an indented JSON document."""
-    return json.dumps(comparison_json(comparison), indent=2, ensure_ascii=False) + "\n"
+    document = comparison_json(comparison)
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def github_outputs(comparison: Comparison) -> dict[str, str]:
@@ -445,51 +458,27 @@ def github_outputs(comparison: Comparison) -> dict[str, str]:
     }
 
 
-__all__ = [
-    "COMMENT_LIMIT",
-    "COMMENT_MARKER",
-    "JSON_FORMAT",
-    "comparison_json",
-    "format_change",
-    "format_interval",
-    "format_p",
-    "format_ratio",
-    "format_value",
-    "github_outputs",
-    "headline",
-    "method",
-    "render_comment",
-    "render_json",
-    "render_summary",
-    "render_terminal",
-]
-
-
 # -- a run: the seed-style table -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Ratio:
-    """How many times an imported approach costs the exported call of the same kind."""
+    """How many times an imported case costs its exported twin (both measured in one run)."""
 
     case: str
     exported: Measurement
     imported: Measurement
-
-    @property
-    def value(self) -> float:
-        """Return imported median over exported median."""
-        return self.imported.value / self.exported.value
+    value: float
 
 
 def ratios(measurements: Mapping[str, Measurement]) -> list[Ratio]:
     """Return the imported/exported ratio of every imported case whose twin was measured."""
     found = []
     for name, imported in measurements.items():
+        value = crossing_ratio(measurements, name)
         twin = exported_twin(name)
-        exported = measurements.get(twin) if twin else None
-        if crossing_ratio(measurements, name) is not None and exported is not None:
-            found.append(Ratio(name, exported, imported))
+        if value is not None and twin is not None:
+            found.append(Ratio(name, measurements[twin], imported, value))
     return found
 
 
@@ -573,3 +562,29 @@ def run_markdown(
         f"Measured with pyperf on {_md(machine)}, Python {_md(run.python or 'unknown')}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "COMMENT_LIMIT",
+    "COMMENT_MARKER",
+    "JSON_FORMAT",
+    "Ratio",
+    "comparison_json",
+    "format_change",
+    "format_interval",
+    "format_ns",
+    "format_p",
+    "format_ratio",
+    "format_value",
+    "github_outputs",
+    "headline",
+    "method",
+    "ratios",
+    "render_comment",
+    "render_json",
+    "render_summary",
+    "render_terminal",
+    "run_markdown",
+    "run_table",
+    "spread_text",
+]

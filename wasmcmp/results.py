@@ -94,7 +94,11 @@ def measurement_from_samples(
     params: tuple[tuple[str, str], ...] = (),
 ) -> Measurement:
     """Return a Measurement whose statistics asv computes from per-op samples."""
-    clean = [s for s in samples if isinstance(s, int | float) and math.isfinite(s)]
+    clean = [
+        s
+        for s in samples
+        if isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s)
+    ]
     if not clean:
         raise ResultsError(f"case {case!r} has no finite samples")
     value, stats = compute_stats(clean, 1)
@@ -134,7 +138,10 @@ def read_pyperf(path: Path) -> Run:
         if not values:
             failed.add(name)
             continue
-        measurements[name] = measurement_from_samples(name, values)
+        try:
+            measurements[name] = measurement_from_samples(name, values)
+        except ResultsError as exc:
+            raise ResultsError(f"{path}: {exc}") from exc
         if not metadata:
             metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
     date = _parse_pyperf_date(metadata.get("date"))
@@ -158,7 +165,8 @@ def _parse_pyperf_date(text: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    # pyperf writes the local time without a zone; astimezone() reads a naive time as local
+    return parsed.astimezone(UTC)
 
 
 def case_name(benchmark: str, params: Mapping[str, str] | None = None) -> str:

@@ -608,7 +608,9 @@ def _chart_data(
     used = sorted({p[0] for _, _, pts in lines for p in pts})
     position = {c: i for i, c in enumerate(used)}
     factor = unit.factor
-    magnitudes = sorted(abs(p[1] * factor) for _, _, pts in lines for p in pts)
+    magnitudes = sorted(
+        abs(p[1] * factor) for _, _, pts in lines for p in pts if math.isfinite(p[1])
+    )
     typical = magnitudes[len(magnitudes) // 2] if magnitudes else 0.0
     # five significant digits of a typical value are more than any interval supports
     digits = max(0, 4 - math.floor(math.log10(typical))) if typical > 0 else 6
@@ -1236,6 +1238,11 @@ def build_site(
     found, cache = _regressions(book, conf, _read_cache(out) if out.is_dir() else {})
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    # mkdtemp makes the folder private (0700); the site it becomes must be readable by the
+    # web server and by GitHub Pages, like any folder made under the user's umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
     try:
         pages = _write_pages(tmp, env, book, found, project, conf, skipped, outdated, comparison)
         for sub in ("assets", "vendor"):

@@ -62,10 +62,25 @@ class Watchdog:
                 self.interrupt()
 
 
+#: the call paths open on each thread
+_open_here = threading.local()
+
+
+def _open_paths() -> set[CallPath]:
+    paths: set[CallPath] | None = getattr(_open_here, "paths", None)
+    if paths is None:
+        paths = _open_here.paths = set()
+    return paths
+
+
 class CallPath(ABC):
     """The host side of one call path: open a guest, call its function, close cleanly."""
 
     approach = ""
+    #: whether no other path may be open on the same thread while this one is. wasmtime
+    #: keeps a per-thread stack of active calls; a guest suspended inside a host call (the
+    #: greenlet conduit) sits on it, and another wasm call on the thread would push over it.
+    exclusive = False
 
     def __init__(self, guest: Guest, function: str, tier: str, timeout: float) -> None:
         if timeout <= 0:
@@ -76,6 +91,14 @@ class CallPath(ABC):
         self.timeout = timeout
         self.name = f"{guest.name}/{self.approach}/{function}/{tier}"
         self.closed = False
+        opened = _open_paths()
+        sharing = next((p for p in opened if p.exclusive or self.exclusive), None)
+        if sharing is not None:
+            raise WasmcmpError(
+                f"{self.name}: {sharing.name if sharing.exclusive else self.name} must be the "
+                "only call path open on its thread (a greenlet guest stays suspended inside "
+                f"wasmtime); close {sharing.name} first or open this one on another thread"
+            )
         self.engine = wasmtime.Engine(engine_config())
         self.store = wasmtime.Store(self.engine)
         # The deadline is one tick past the current epoch, which only the watchdog advances.
@@ -85,6 +108,7 @@ class CallPath(ABC):
         self.linker.define_wasi()
         self.module = load_module(self.engine, guest, self.module_role())
         self.watchdog = Watchdog(self.engine, timeout, self.name)
+        opened.add(self)
 
     @abstractmethod
     def module_role(self) -> str:
@@ -102,12 +126,18 @@ class CallPath(ABC):
         """Stop the guest and every thread this path started; safe to call twice."""
         if self.closed:
             return
-        self.closed = True
-        self.watchdog.stop()
+        self.abandon()
         # Free wasmtime's side now: the linker's host functions hold closures over this
         # path in wasmtime-py's global function table, a cycle Python's GC cannot see.
         for owned in (self.store, self.linker, self.module, self.engine):
             owned.close()
+
+    def abandon(self) -> None:
+        """Mark the path closed and stop its watchdog, leaving wasmtime's objects alone (for
+        a guest thread that would not stop: its store cannot be freed under it)."""
+        self.closed = True
+        _open_paths().discard(self)
+        self.watchdog.stop()
 
     def __enter__(self) -> Self:
         return self

@@ -125,8 +125,10 @@ class ImportedPath(CallPath):
             def add_request(caller: wasmtime.Caller, a_ptr: int, b_ptr: int) -> None:
                 a, b = next_request()
                 write = self._memory.write
-                write(caller, a.to_bytes(4, "little", signed=True), a_ptr)
-                write(caller, b.to_bytes(4, "little", signed=True), b_ptr)
+                # wasm pointers are unsigned; Memory.write would read a negative one as an
+                # offset from the end of memory
+                write(caller, a.to_bytes(4, "little", signed=True), a_ptr & 0xFFFFFFFF)
+                write(caller, b.to_bytes(4, "little", signed=True), b_ptr & 0xFFFFFFFF)
 
             self._define(request, add_request, access_caller=True)
         else:
@@ -161,7 +163,9 @@ class ImportedPath(CallPath):
                     a_ptr, b_ptr = slots[0].i32, slots[1].i32
                     memory = self._words
                     assert memory is not None
-                    if a_ptr > memory.limit or b_ptr > memory.limit or (a_ptr | b_ptr) & 3:
+                    if not (0 <= a_ptr <= memory.limit and 0 <= b_ptr <= memory.limit) or (
+                        (a_ptr | b_ptr) & 3
+                    ):
                         memory.check(a_ptr)
                         memory.check(b_ptr)
                     words = memory.words
@@ -289,9 +293,7 @@ class ThreadPath(ImportedPath):
                 self.watchdog.interrupt()
                 thread.join(self.timeout)
             if thread.is_alive():
-                # Its store cannot be freed under a running thread: leave wasmtime's side.
-                self.closed = True
-                self.watchdog.stop()
+                self.abandon()
                 raise WasmcmpError(f"{self.name}: the guest thread did not stop")
         super().close()
 
@@ -300,6 +302,7 @@ class GreenletPath(ImportedPath):
     """No OS thread: the guest runs as a greenlet that the caller switches into."""
 
     approach = "imported-greenlet"
+    exclusive = True
 
     def launch(self) -> None:
         """Start the guest greenlet; it runs until its first request switches back."""
@@ -369,6 +372,8 @@ class GreenletPath(ImportedPath):
         if self.closed:
             return
         guest = getattr(self, "_guest", None)
-        if guest is not None and not guest.dead:
-            guest.throw(ConduitStop)
-        super().close()
+        try:
+            if guest is not None and not guest.dead:
+                guest.throw(ConduitStop)
+        finally:
+            super().close()

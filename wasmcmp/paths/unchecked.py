@@ -198,9 +198,10 @@ class MemoryWords:
 
     def check(self, address: int) -> None:
         """Raise IndexError unless a 4-byte aligned int32 fits at this address."""
+        address &= 0xFFFFFFFF  # wasm pointers are unsigned; i32 slots read them signed
         if address > self.limit:
             self.refresh()
             if address > self.limit:
                 raise IndexError(f"guest pointer {address:#x} is outside its memory")
-        if address < 0 or address & 3:
+        if address & 3:
             raise IndexError(f"guest pointer {address:#x} is not a 4-byte aligned address")
