@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +27,6 @@ from wasmcmp.cases import Case, select
 from wasmcmp.compare import Verdict, compare, parse_factors
 from wasmcmp.guests import guests_dir
 from wasmcmp.measure import measure
-from wasmcmp.paths import open_path
 from wasmcmp.results import Run, measurement_from_samples, read_pyperf
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -105,6 +104,15 @@ def slowed_copy(root: Path, iterations: int) -> Path:
         raise SystemExit("the greenlet conduit's respond() changed: update this script")
     work = f"        for _ in range({iterations}):\n            pass\n"
     source.write_text(text.replace(ANCHOR, work + ANCHOR))
+    imported = subprocess.run(
+        [sys.executable, "-c", "import wasmcmp; print(wasmcmp.__file__)"],
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not imported.startswith(str(root)):
+        raise SystemExit(f"the slowed copy is shadowed: workers would import {imported}")
     return root
 
 
@@ -121,6 +129,9 @@ def main() -> None:
     factors = parse_factors(["1.10"])
     with tempfile.TemporaryDirectory(prefix="wasmcmp-false-alarms-") as name:
         scratch = Path(name)
+        # `python -m` puts the working directory first on sys.path: away from a source tree,
+        # PYTHONPATH decides which wasmcmp the pyperf workers import.
+        os.chdir(scratch)
         print(
             f"{len(cases)} cases, {args.rounds} interleaved rounds per side, effort {args.effort}"
         )
@@ -136,15 +147,18 @@ def main() -> None:
             print(
                 f"same vs same #{repeat}: {len(called)} regressed {called}, {len(better)} improved"
             )
-        total = len(cases) * args.repeats
-        print(f"false alarms: {sum(alarms)} of {total} case comparisons ({args.repeats} runs)\n")
+        if args.repeats:
+            total = len(cases) * args.repeats
+            print(f"false alarms: {sum(alarms)} of {total} case comparisons ({args.repeats} runs)")
 
-        with open_path("wat", "imported-greenlet", "add", "unchecked") as path:
-            per_call = statistics.median(path.timed(20000, (1, 2)) / 20000 for _ in range(7))
+        # Calibrate against what pyperf's workers measure for the unchanged code, not an
+        # in-process loop: the two differ by tens of percent on this path.
+        reference = measure_rounds(cases, {"base": None}, 1, args.effort, scratch)["base"]
+        per_call = reference.measurements[SLOWED].value
         target = per_call * args.slowdown
         iterations = next(k for k in range(1, 10_000) if busy_loop_cost(k) >= target)
         print(
-            f"{SLOWED}: {per_call * 1e9:.0f} ns/call in-process; injecting "
+            f"{SLOWED}: {per_call * 1e9:.0f} ns/call under pyperf; injecting "
             f"range({iterations}) ~ {busy_loop_cost(iterations) * 1e9:.0f} ns of work per call"
         )
         slowed = slowed_copy(scratch / "slowed", iterations)
