@@ -10,9 +10,12 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+import wasmcmp
 
 from .conftest import REPO, clone_project, commit_slowdown, git
 
@@ -128,13 +131,20 @@ def test_asv_publish_builds_its_own_site_from_our_results(
     assert graphs, "asv publish wrote no graph data"
 
 
-def test_suite_version_changes_when_a_guest_binary_changes(tmp_path: Path) -> None:
+@pytest.fixture
+def suite_version() -> Callable[[Path, Path], str]:
+    """Return the asv suite's version function (benchmarks/ is not an installed package)."""
     sys.path.insert(0, str(REPO))
     try:
-        from benchmarks.call_paths import suite_version
+        from benchmarks.call_paths import suite_version as version
     finally:
         sys.path.remove(str(REPO))
-    import wasmcmp
+    return version  # type: ignore[no-any-return]
+
+
+def test_suite_version_changes_when_a_guest_binary_changes(
+    suite_version: Callable[[Path, Path], str], tmp_path: Path
+) -> None:
 
     guests = tmp_path / "guests"
     shutil.copytree(REPO / "guests", guests)
@@ -152,13 +162,9 @@ def test_suite_version_changes_when_a_guest_binary_changes(tmp_path: Path) -> No
     assert len({before, suite_version(package, guests)}) == 2
 
 
-def test_suite_version_changes_when_measuring_code_changes(tmp_path: Path) -> None:
-    sys.path.insert(0, str(REPO))
-    try:
-        from benchmarks.call_paths import suite_version
-    finally:
-        sys.path.remove(str(REPO))
-    import wasmcmp
+def test_suite_version_changes_when_measuring_code_changes(
+    suite_version: Callable[[Path, Path], str], tmp_path: Path
+) -> None:
 
     package = tmp_path / "wasmcmp"
     shutil.copytree(Path(wasmcmp.__file__).parent, package)
@@ -168,13 +174,9 @@ def test_suite_version_changes_when_measuring_code_changes(tmp_path: Path) -> No
     assert suite_version(package, REPO / "guests") != before
 
 
-def test_suite_version_ignores_the_host_glue_it_measures(tmp_path: Path) -> None:
-    sys.path.insert(0, str(REPO))
-    try:
-        from benchmarks.call_paths import suite_version
-    finally:
-        sys.path.remove(str(REPO))
-    import wasmcmp
+def test_suite_version_ignores_the_host_glue_it_measures(
+    suite_version: Callable[[Path, Path], str], tmp_path: Path
+) -> None:
 
     package = tmp_path / "wasmcmp"
     shutil.copytree(Path(wasmcmp.__file__).parent, package)
