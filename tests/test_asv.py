@@ -139,7 +139,7 @@ def suite_version() -> Callable[[Path, Path], str]:
         from benchmarks.call_paths import suite_version as version
     finally:
         sys.path.remove(str(REPO))
-    return version  # type: ignore[no-any-return]
+    return version
 
 
 def test_suite_version_changes_when_a_guest_binary_changes(
