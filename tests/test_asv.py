@@ -162,25 +162,21 @@ def test_suite_version_changes_when_a_guest_binary_changes(
     assert len({before, suite_version(package, guests)}) == 2
 
 
-def test_suite_version_changes_when_measuring_code_changes(
-    suite_version: Callable[[Path, Path], str], tmp_path: Path
+@pytest.mark.parametrize(
+    ("changed", "counts"),
+    [
+        ("measure.py", True),  # how cases are measured: old results must not be compared
+        ("cases.py", True),  # the operands every case is measured with
+        ("paths/imported.py", False),  # the host glue measured: a step in history instead
+        ("site.py", False),
+    ],
+)
+def test_suite_version_follows_the_measuring_code_not_the_host_glue(
+    suite_version: Callable[[Path, Path], str], tmp_path: Path, changed: str, counts: bool
 ) -> None:
-
     package = tmp_path / "wasmcmp"
     shutil.copytree(Path(wasmcmp.__file__).parent, package)
     before = suite_version(package, REPO / "guests")
-    measure = package / "measure.py"
-    measure.write_text(measure.read_text() + "\n# a change in how cases are measured\n")
-    assert suite_version(package, REPO / "guests") != before
-
-
-def test_suite_version_ignores_the_host_glue_it_measures(
-    suite_version: Callable[[Path, Path], str], tmp_path: Path
-) -> None:
-
-    package = tmp_path / "wasmcmp"
-    shutil.copytree(Path(wasmcmp.__file__).parent, package)
-    before = suite_version(package, REPO / "guests")
-    conduit = package / "paths" / "imported.py"
-    conduit.write_text(conduit.read_text() + "\n# faster glue shows as a step in history\n")
-    assert suite_version(package, REPO / "guests") == before
+    source = package / changed
+    source.write_text(source.read_text() + "\n# a change\n")
+    assert (suite_version(package, REPO / "guests") != before) is counts
