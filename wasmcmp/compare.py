@@ -18,7 +18,7 @@ from pathlib import Path
 
 from asv import _stats
 
-from wasmcmp.errors import ResultsError, WasmcmpError
+from wasmcmp.errors import InvalidFactor, ResultsError
 from wasmcmp.results import (
     EXPORTED,
     Measurement,
@@ -39,10 +39,6 @@ DEFAULT_FACTOR = 1.10
 MANN_WHITNEY_U = "Mann-Whitney U"
 CI_OVERLAP = "99% CI overlap"
 FACTOR_ONLY = "none (no samples or interval): the factor alone decides"
-
-
-class InvalidFactor(WasmcmpError):
-    """A --factor value is not a number >= 1 or a PATTERN=NUMBER rule."""
 
 
 class Verdict(StrEnum):

@@ -35,3 +35,11 @@ class MeasurementFailed(WasmcmpError):
 
 class ResultsError(WasmcmpError):
     """A results file or folder cannot be read."""
+
+
+class InvalidFactor(WasmcmpError):
+    """A --factor value is not a number >= 1 or a PATTERN=NUMBER rule."""
+
+
+class SiteError(WasmcmpError):
+    """The site cannot be written: the output folder or the templates are unusable."""

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import jinja2
 
 import wasmcmp
-from wasmcmp.errors import WasmcmpError
+from wasmcmp.errors import SiteError
 from wasmcmp.results import (
     CASE_PARAMS,
     EXPORTED,
@@ -79,10 +79,6 @@ TIMES = "\u00d7"
 DASH = "\u2013"
 
 _GITHUB_COMMIT = re.compile(r"^https://github\.com/([\w.-]+)/([\w.-]+)/commit/$")
-
-
-class SiteError(WasmcmpError):
-    """The site cannot be written: the output folder or the templates are unusable."""
 
 
 # -- what the comparison page takes ---------------------------------------------------------------
