@@ -18,11 +18,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import wasmcmp
-from wasmcmp.cases import GUESTS, Case
-from wasmcmp.guests import FUNCTIONS, guests_dir
-from wasmcmp.measure import measure
-from wasmcmp.paths import APPROACHES, TIERS
-from wasmcmp.results import read_pyperf
+from wasmcmp import (
+    APPROACHES,
+    AXES,
+    FUNCTIONS,
+    GUESTS,
+    TIERS,
+    Case,
+    guests_dir,
+    measure_cases,
+    read_pyperf,
+)
 
 #: pyperf options for one asv round of one case, by WASMCMP_EFFORT
 EFFORT_ARGS: dict[str, tuple[str, ...]] = {
@@ -69,7 +75,7 @@ class CallPaths:
     """The cost of one call across the boundary, for every case."""
 
     params: ClassVar = [list(GUESTS), list(APPROACHES), list(FUNCTIONS), list(TIERS)]
-    param_names: ClassVar = ["guest", "approach", "function", "tier"]
+    param_names: ClassVar = list(AXES)
     timeout = 900
     version = suite_version()
 
@@ -77,7 +83,7 @@ class CallPaths:
         """Return pyperf's per-call values (seconds) as asv samples."""
         case = Case(guest, approach, function, tier)
         with tempfile.TemporaryDirectory(prefix="wasmcmp-asv-") as scratch:
-            out = measure([case], Path(scratch) / "run.json", pyperf_args=effort_args())
+            out = measure_cases([case], Path(scratch) / "run.json", pyperf_args=effort_args())
             run = read_pyperf(out)
         samples = list(run.measurements[case.name].samples)
         return {"samples": samples, "number": int(run.metadata.get("loops", 1))}

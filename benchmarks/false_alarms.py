@@ -23,11 +23,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import wasmcmp
-from wasmcmp.cases import Case, select
-from wasmcmp.compare import Verdict, compare, parse_factors
-from wasmcmp.guests import guests_dir
-from wasmcmp.measure import measure
-from wasmcmp.results import Run, measurement_from_samples, read_pyperf
+from wasmcmp import (
+    Case,
+    Run,
+    Verdict,
+    compare_runs,
+    guests_dir,
+    measure_cases,
+    measurement_from_samples,
+    parse_factors,
+    read_pyperf,
+    select_cases,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from call_paths import EFFORT_ARGS  # the asv suite's effort levels
@@ -59,7 +66,7 @@ def measure_rounds(
             if pythonpath:
                 os.environ["PYTHONPATH"] = pythonpath
             try:
-                measure(cases, out, pyperf_args=EFFORT_ARGS[effort])
+                measure_cases(cases, out, pyperf_args=EFFORT_ARGS[effort])
             finally:
                 if pythonpath:
                     if previous is None:
@@ -125,7 +132,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per side")
     parser.add_argument("--slowdown", type=float, default=0.10, help="the slowdown to inject")
     args = parser.parse_args()
-    cases = select(CASES)
+    cases = select_cases(CASES)
     factors = parse_factors(["1.10"])
     with tempfile.TemporaryDirectory(prefix="wasmcmp-false-alarms-") as name:
         scratch = Path(name)
@@ -140,7 +147,7 @@ def main() -> None:
             runs = measure_rounds(
                 cases, {"base": None, "head": None}, args.rounds, args.effort, scratch
             )
-            result = compare(runs["base"], runs["head"], factors)
+            result = compare_runs(runs["base"], runs["head"], factors)
             called = [c.case for c in result.cases if c.verdict is Verdict.REGRESSED]
             better = [c.case for c in result.cases if c.verdict is Verdict.IMPROVED]
             alarms.append(len(called))
@@ -167,7 +174,7 @@ def main() -> None:
                 cases, {"base": None, "head": str(slowed)}, args.rounds, args.effort, scratch
             )
             for factor in ("1.10", "1.05"):
-                result = compare(runs["base"], runs["head"], parse_factors([factor]))
+                result = compare_runs(runs["base"], runs["head"], parse_factors([factor]))
                 row = next(c for c in result.cases if c.case == SLOWED)
                 others = [
                     c.case

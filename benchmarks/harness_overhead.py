@@ -64,24 +64,20 @@ def bare_loop(wat: Path, loops: int, values: int) -> float:
 
 def main() -> None:
     """Print the harness's figure, the bare loop's, and the overhead between them."""
-    from wasmcmp.guests import bundled
-    from wasmcmp.measure import measure
-    from wasmcmp.results import read_pyperf
+    from wasmcmp import Case, guests_dir, measure_cases, read_pyperf
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     args = parser.parse_args()
 
-    from wasmcmp.cases import Case
-
     case = Case("wat", "exported", "add", "unchecked")
-    wat = bundled()["wat"].module_file("exported")
+    wat = guests_dir() / "wat" / "exported.wat"
     harness: list[float] = []
     bare: list[float] = []
     with tempfile.TemporaryDirectory() as scratch:
         for round_ in range(1, args.rounds + 1):
             out = Path(scratch) / f"round{round_}.json"
-            measure([case], out, effort="fast")
+            measure_cases([case], out, effort="fast")
             harness.append(read_pyperf(out).measurements[case.name].value)
             bare.append(bare_loop(wat, loops=200_000, values=5))
             print(

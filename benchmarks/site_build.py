@@ -47,10 +47,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-GUESTS = ("go", "wat")
-APPROACHES = ("exported", "imported-thread", "imported-greenlet")
-FUNCTIONS = ("add", "cube")
-TIERS = ("checked", "unchecked")
 #: per-call levels (seconds) the synthetic history wanders around
 LEVELS = {"exported": 1.2e-6, "imported-thread": 1.9e-5, "imported-greenlet": 3.1e-6}
 BENCHMARK = "crossing.Crossing.time_call"
@@ -62,11 +58,13 @@ def write_synthetic(folder: Path, commits: int, machines: int = 3, seed: int = 7
     from asv.results import Results
     from asv.runner import BenchmarkResult
 
+    from wasmcmp import APPROACHES, AXES, FUNCTIONS, GUESTS, TIERS
+
     rng = random.Random(seed)
     params = [[repr(v) for v in values] for values in (GUESTS, APPROACHES, FUNCTIONS, TIERS)]
     bench = {
         "name": BENCHMARK,
-        "param_names": ["guest", "approach", "function", "tier"],
+        "param_names": list(AXES),
         "params": params,
         "type": "time",
         "unit": "seconds",
@@ -124,8 +122,7 @@ def write_synthetic(folder: Path, commits: int, machines: int = 3, seed: int = 7
 
 def build_once(results: Path, out: Path) -> float:
     """Return the seconds it took to read an asv results folder and write its site."""
-    from wasmcmp.results import read_asv
-    from wasmcmp.site import build_site
+    from wasmcmp import build_site, read_asv
 
     started = time.perf_counter()
     build_site(out, [read_asv(results)])
@@ -135,8 +132,7 @@ def build_once(results: Path, out: Path) -> float:
 def build_process(results: Path, out: Path) -> float:
     """Return the wall seconds of a fresh Python process that builds the site."""
     code = (
-        "import sys; from pathlib import Path; from wasmcmp.results import read_asv; "
-        "from wasmcmp.site import build_site; "
+        "import sys; from pathlib import Path; from wasmcmp import build_site, read_asv; "
         "build_site(Path(sys.argv[2]), [read_asv(Path(sys.argv[1]))])"
     )
     started = time.perf_counter()

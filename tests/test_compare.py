@@ -23,19 +23,16 @@ from wasmcmp.compare import (
     SIGNIFICANCE_LEVEL,
     FactorRule,
     Factors,
-    InvalidFactor,
     Verdict,
     compare,
-    crossing_ratios,
+    crossing_changes,
     judge,
-    load_side,
     parse_factors,
     ratio,
-    select_run,
     significance,
 )
-from wasmcmp.errors import ResultsError, WasmcmpError
-from wasmcmp.results import Measurement, Run, measurement_from_samples
+from wasmcmp.errors import InvalidFactor, ResultsError, WasmcmpError
+from wasmcmp.results import Measurement, Run, load_side, measurement_from_samples, select_run
 
 NS = 1e-9
 
@@ -279,7 +276,7 @@ def test_factor_patterns_reach_each_case() -> None:
     assert result.cases[0].factor == 1.25
 
 
-def test_crossing_ratios_divide_imported_by_exported_on_each_side() -> None:
+def test_crossing_changes_divide_imported_by_exported_on_each_side() -> None:
     base = run(
         {
             "go/exported/add/checked": spread(100 * NS),
@@ -293,12 +290,15 @@ def test_crossing_ratios_divide_imported_by_exported_on_each_side() -> None:
             "go/imported-thread/add/checked": spread(1200 * NS),
         }
     )
-    rows = {x.imported: x for x in crossing_ratios(base, head)}
+    rows = {x.imported: x for x in crossing_changes(base, head)}
     assert set(rows) == {"go/imported-thread/add/checked", "go/imported-greenlet/add/checked"}
     thread = rows["go/imported-thread/add/checked"]
     assert thread.exported == "go/exported/add/checked"
-    assert thread.base == pytest.approx(9.0)
-    assert thread.head == pytest.approx(12.0)
+    assert thread.base is not None
+    assert thread.base.value == pytest.approx(9.0)
+    assert thread.head is not None
+    assert thread.head.value == pytest.approx(12.0)
+    assert thread.change == pytest.approx(12.0 / 9.0)
     assert rows["go/imported-greenlet/add/checked"].head is None
 
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wasmcmp.errors import ResultsError
+from wasmcmp.names import benchmark_name
 from wasmcmp.results import (
     AsvConfig,
-    case_name,
     read_asv,
     read_asv_config,
     read_pyperf,
@@ -345,7 +345,7 @@ def test_parameter_values_round_trip_through_asvs_repr(tmp_path: Path, values: l
     )
     run = read_asv(folder).runs[0]
     assert sorted(dict(m.params)["p"] for m in run.measurements.values()) == sorted(values)
-    assert set(run.measurements) == {case_name(bench.name, {"p": v}) for v in values}
+    assert set(run.measurements) == {benchmark_name(bench.name, {"p": v}) for v in values}
 
 
 # -- asv.conf.json ---------------------------------------------------------------------------------

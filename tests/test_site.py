@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from wasmcmp.errors import SiteError
+from wasmcmp.publish import MARKER, build_site
 from wasmcmp.results import AsvConfig, read_asv, read_pyperf
-from wasmcmp.site import MARKER, ComparisonLike, SiteError, build_site
 
 from .conftest import DJANGO, REPO
 from .result_files import (
@@ -84,7 +85,7 @@ class Built:
 @pytest.fixture(scope="module")
 def wasmcmp_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
     """Build the wasmcmp matrix on two machines, a pyperf file, hostile names and a comparison."""
-    from wasmcmp.compare import compare
+    from wasmcmp.compare import Comparison, compare
 
     root = tmp_path_factory.mktemp("wasmcmp")
     ours = read_asv(
@@ -108,7 +109,7 @@ def wasmcmp_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
         )
     )
     by_commit = {(r.machine, r.commit): r for r in ours.runs}
-    comparison: ComparisonLike = compare(
+    comparison: Comparison = compare(
         by_commit[("ci-linux", commit_hash(STEP_AT - 1))],
         by_commit[("ci-linux", commit_hash(STEP_AT))],
     )

@@ -7,11 +7,11 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from wasmcmp import names
 from wasmcmp.errors import UnknownCase
-from wasmcmp.guests import EXPORTS, FUNCTIONS
-from wasmcmp.paths import APPROACHES, DEFAULT_TIMEOUT, TIERS, CallPath, open_path
-
-GUESTS = ("go", "wat")
+from wasmcmp.guests import EXPORTS
+from wasmcmp.names import APPROACHES, AXES, FUNCTIONS, GUESTS, TIERS
+from wasmcmp.paths import DEFAULT_TIMEOUT, CallPath, open_path
 
 #: the operands every measurement uses; the answer is checked before timing starts
 ARGS: dict[str, tuple[int, ...]] = {"add": (1234567, 7654321), "cube": (1234,)}
@@ -42,7 +42,7 @@ class Case:
     @property
     def name(self) -> str:
         """Return the stable name, ``{guest}/{approach}/{function}/{tier}``."""
-        return f"{self.guest}/{self.approach}/{self.function}/{self.tier}"
+        return str(names.CaseName(self.guest, self.approach, self.function, self.tier))
 
     @property
     def args(self) -> tuple[int, ...]:
@@ -56,15 +56,15 @@ class Case:
     @classmethod
     def parse(cls, name: str) -> Case:
         """Return the case with this name; raise UnknownCase naming what is wrong."""
-        parts = name.split("/")
-        if len(parts) != 4:
+        parts = names.parts(name)
+        if len(parts) != len(AXES):
             raise UnknownCase(
                 f"case {name!r} is not of the form guest/approach/function/tier (e.g. {SEED[0]})"
             )
         for part, allowed, what in zip(
             parts,
             (GUESTS, APPROACHES, FUNCTIONS, TIERS),
-            ("guest", "approach", "function", "tier"),
+            AXES,
             strict=True,
         ):
             if part not in allowed:

@@ -7,9 +7,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wasmcmp import __version__
 from wasmcmp.errors import ResultsError, WasmcmpError
+
+if TYPE_CHECKING:
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 EXIT_ERROR = 2
 EXIT_INTERNAL = 3
@@ -102,13 +106,13 @@ def cmd_build_guests(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare head with base; exit 1 on a regression with --fail-on-regression."""
-    from wasmcmp import compare, report
+    from wasmcmp import compare, report, results
 
     factors = compare.parse_factors(args.factor)
-    base = compare.load_side(
+    base = results.load_side(
         args.base, results=args.results, machine=args.base_machine or args.machine, env=args.env
     )
-    head = compare.load_side(
+    head = results.load_side(
         args.head, results=args.results, machine=args.head_machine or args.machine, env=args.env
     )
     result = compare.compare(base, head, factors)
@@ -133,7 +137,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_site(args: argparse.Namespace) -> int:
     """Write the static site of asv result folders and pyperf files."""
-    from wasmcmp import compare, results, site
+    from wasmcmp import compare, publish, results
 
     if not args.results and not args.pyperf:
         raise ResultsError("nothing to publish: pass --results DIR and/or --pyperf FILE")
@@ -145,17 +149,12 @@ def cmd_site(args: argparse.Namespace) -> int:
     comparison = None
     if args.compare:
         everything = [run for each in found for run in each.runs]
-
-        def side(spec: str) -> results.Run:
-            if Path(spec).is_file():
-                return results.read_pyperf(Path(spec))
-            return compare.select_run(
-                everything, spec, machine=args.machine, env=args.env, where="--results"
-            )
-
-        base, head = (side(spec) for spec in args.compare)
+        base, head = (
+            results.pick_side(spec, everything, machine=args.machine, env=args.env)
+            for spec in args.compare
+        )
         comparison = compare.compare(base, head, compare.parse_factors(args.factor))
-    built = site.build_site(
+    built = publish.build_site(
         args.out, found, runs, config=config, comparison=comparison, title=args.title
     )
     _progress(
@@ -179,24 +178,25 @@ def _write_text(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``wasmcmp`` command."""
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
     from wasmcmp.paths import DEFAULT_TIMEOUT
 
-    parser = argparse.ArgumentParser(
-        prog="wasmcmp",
-        description="Measure what crossing the WebAssembly boundary costs from Python "
-        "(wasmtime), and track it across commits.",
-    )
-    parser.add_argument("--version", action="version", version=f"wasmcmp {__version__}")
-    parser.add_argument("--debug", action="store_true", help="print tracebacks on errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    timeout_help = (
-        "seconds a call or timed batch may take before the guest is stopped "
-        f"(default {DEFAULT_TIMEOUT:g})"
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT,
+        help="seconds a call or timed batch may take before the guest is stopped "
+        f"(default {DEFAULT_TIMEOUT:g})",
     )
 
+
+def _add_factor(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--factor", action="append", default=[], metavar="[PATTERN=]NUMBER", help=help_text
+    )
+
+
+def _parse_run(commands: Subparsers) -> None:
     run = commands.add_parser(
         "run",
         help="measure cases with pyperf and print the comparison table",
@@ -222,10 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="pyperf JSON file to write (default: %(default)s)",
     )
     run.add_argument("--markdown", type=Path, help="also write a Markdown report here")
-    run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, help=timeout_help)
+    _add_timeout(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     run.set_defaults(handler=cmd_run)
 
+
+def _parse_call(commands: Subparsers) -> None:
     call = commands.add_parser(
         "call",
         help="call a case once and print the answer",
@@ -234,24 +236,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.add_argument("case", help="case name, e.g. go/imported-greenlet/cube/unchecked")
     call.add_argument("args", nargs="+", type=_int32, metavar="ARG", help="i32 arguments")
-    call.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, help=timeout_help)
+    _add_timeout(call)
     call.set_defaults(handler=cmd_call)
 
-    list_cases = commands.add_parser("cases", help="list the cases", description=cmd_cases.__doc__)
-    list_cases.add_argument(
-        "patterns", nargs="*", metavar="GLOB", help="glob patterns (default: all)"
-    )
-    list_cases.set_defaults(handler=cmd_cases)
+
+def _parse_cases(commands: Subparsers) -> None:
+    cases = commands.add_parser("cases", help="list the cases", description=cmd_cases.__doc__)
+    cases.add_argument("patterns", nargs="*", metavar="GLOB", help="glob patterns (default: all)")
+    cases.set_defaults(handler=cmd_cases)
+
+
+def _parse_compare(commands: Subparsers) -> None:
+    from wasmcmp.compare import SIGNIFICANCE_LEVEL
 
     versus = commands.add_parser(
         "compare",
         help="compare a head run with its base: ratio, significance, verdict",
         description="Compare HEAD with BASE case by case: medians and 99%% intervals, "
-        "head/base, a two-sided Mann-Whitney U test on the samples at p < 0.002 (asv's own "
-        "test; with too few samples, asv's non-overlapping-interval check), and a verdict "
-        "(regressed, improved, unchanged, new, missing, failed). A case regresses only when "
-        "the change is significant and beyond its factor. Exit 1 on a regression with "
-        "--fail-on-regression, 2 on unusable input.",
+        "head/base, a two-sided Mann-Whitney U test on the samples at "
+        f"p < {SIGNIFICANCE_LEVEL:g} (asv's own test; with too few samples, asv's "
+        "non-overlapping-interval check), and a verdict (regressed, improved, unchanged, new, "
+        "missing, failed). A case regresses only when the change is significant and beyond "
+        "its factor. Exit 1 on a regression with --fail-on-regression, 2 on unusable input.",
     )
     versus.add_argument("base", metavar="BASE", help="pyperf JSON file, or a commit in --results")
     versus.add_argument("head", metavar="HEAD", help="pyperf JSON file, or a commit in --results")
@@ -260,12 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     versus.add_argument("--base-machine", help="asv machine of BASE (default --machine)")
     versus.add_argument("--head-machine", help="asv machine of HEAD (default --machine)")
     versus.add_argument("--env", help="asv environment of both sides")
-    versus.add_argument(
-        "--factor",
-        action="append",
-        default=[],
-        metavar="[PATTERN=]NUMBER",
-        help="slowdown beyond which a significant change is a regression (default 1.10); "
+    _add_factor(
+        versus,
+        "slowdown beyond which a significant change is a regression (default 1.10); "
         "GLOB=NUMBER sets it for matching cases, the last match wins (repeatable)",
     )
     versus.add_argument(
@@ -292,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     versus.set_defaults(handler=cmd_compare)
 
-    publish = commands.add_parser(
+
+def _parse_site(commands: Subparsers) -> None:
+    site = commands.add_parser(
         "site",
         help="write the static site with comparison charts",
         description="Write a self-contained static site (works from file:// and GitHub Pages) "
@@ -300,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
         "per case, imported/exported ratios over time, detected regressions, machines, and a "
         "base-vs-head comparison page when asked.",
     )
-    publish.add_argument(
+    site.add_argument(
         "--results",
         type=Path,
         action="append",
@@ -308,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="an asv results folder (repeatable)",
     )
-    publish.add_argument(
+    site.add_argument(
         "--pyperf",
         type=Path,
         action="append",
@@ -316,31 +321,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a pyperf JSON file, e.g. from wasmcmp run (repeatable)",
     )
-    publish.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="asv.conf.json for the project name and commit links",
+    site.add_argument(
+        "--config", type=Path, metavar="FILE", help="asv.conf.json for the project name and links"
     )
-    publish.add_argument("--out", type=Path, required=True, metavar="DIR", help="site folder")
-    publish.add_argument(
+    site.add_argument("--out", type=Path, required=True, metavar="DIR", help="site folder")
+    site.add_argument(
         "--compare",
         nargs=2,
         metavar=("BASE", "HEAD"),
         help="add a comparison page: commits in --results, or pyperf files",
     )
-    publish.add_argument("--machine", help="asv machine of the compared commits")
-    publish.add_argument("--env", help="asv environment of the compared commits")
-    publish.add_argument(
-        "--factor",
-        action="append",
-        default=[],
-        metavar="[PATTERN=]NUMBER",
-        help="regression factor for the comparison page (default 1.10; repeatable)",
-    )
-    publish.add_argument("--title", help="site title (default: the asv project name)")
-    publish.set_defaults(handler=cmd_site)
+    site.add_argument("--machine", help="asv machine of the compared commits")
+    site.add_argument("--env", help="asv environment of the compared commits")
+    _add_factor(site, "regression factor for the comparison page (default 1.10; repeatable)")
+    site.add_argument("--title", help="site title (default: the asv project name)")
+    site.set_defaults(handler=cmd_site)
 
+
+def _parse_build_guests(commands: Subparsers) -> None:
     build = commands.add_parser(
         "build-guests",
         help="rebuild the Go guests (needs the dev extra)",
@@ -349,6 +347,27 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--source", type=Path, default=Path("guests/go"), help="Go module folder")
     build.add_argument("--out", type=Path, default=Path("guests/go"), help="where to write .wasm")
     build.set_defaults(handler=cmd_build_guests)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``wasmcmp`` command."""
+    parser = argparse.ArgumentParser(
+        prog="wasmcmp",
+        description="Measure what crossing the WebAssembly boundary costs from Python "
+        "(wasmtime), and track it across commits.",
+    )
+    parser.add_argument("--version", action="version", version=f"wasmcmp {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks on errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (
+        _parse_run,
+        _parse_call,
+        _parse_cases,
+        _parse_compare,
+        _parse_site,
+        _parse_build_guests,
+    ):
+        add(commands)
     return parser
 
 

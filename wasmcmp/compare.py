@@ -11,23 +11,15 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 from asv import _stats
 
+from wasmcmp import names
 from wasmcmp.errors import InvalidFactor, ResultsError
-from wasmcmp.results import (
-    EXPORTED,
-    Measurement,
-    Run,
-    crossing_ratio,
-    exported_twin,
-    read_asv,
-    read_pyperf,
-)
+from wasmcmp.results.model import Measurement, Run
 
 #: asv's ``p_threshold``: the strict level at which a difference counts as significant.
 SIGNIFICANCE_LEVEL = 0.002
@@ -191,38 +183,100 @@ def judge(
 
 
 @dataclass(frozen=True)
-class CrossingRatio:
-    """What an import crossing costs relative to the export call, on base and on head."""
+class Crossing:
+    """What an imported case costs relative to its exported twin, both measured in one run.
 
-    guest: str
-    approach: str
-    function: str
-    tier: str
-    base: float | None
-    head: float | None
+    ``low`` and ``high`` are the widest ratio both 99% intervals allow (imported low over
+    exported high, and back), or None when an interval is unknown.
+    """
+
+    case: names.CaseName
+    value: float
+    low: float | None = None
+    high: float | None = None
 
     @property
     def imported(self) -> str:
         """Return the imported case's name."""
-        return f"{self.guest}/{self.approach}/{self.function}/{self.tier}"
+        return str(self.case)
 
     @property
     def exported(self) -> str:
-        """Return the exported case's name this ratio divides by."""
-        return f"{self.guest}/{EXPORTED}/{self.function}/{self.tier}"
+        """Return the name of the exported case this ratio divides by."""
+        return str(self.case.twin)
 
 
-def crossing_ratios(base: Run, head: Run) -> tuple[CrossingRatio, ...]:
-    """Return the imported/exported ratio of every imported case present on either side."""
-    found: list[CrossingRatio] = []
-    for name in sorted(set(base.measurements) | set(head.measurements)):
-        if exported_twin(name) is None:
-            continue
-        b = crossing_ratio(base.measurements, name)
-        h = crossing_ratio(head.measurements, name)
-        if b is not None or h is not None:
-            guest, approach, function, tier = name.split("/")
-            found.append(CrossingRatio(guest, approach, function, tier, b, h))
+def crossing_between(
+    case: names.CaseName, imported: Measurement, exported: Measurement
+) -> Crossing | None:
+    """Return an imported measurement over its exported twin's (None if that is not > 0)."""
+    if exported.value <= 0:
+        return None
+    low = high = None
+    if (
+        math.isfinite(imported.ci_low)
+        and math.isfinite(imported.ci_high)
+        and math.isfinite(exported.ci_high)
+        and exported.ci_low > 0
+        and exported.ci_high > 0
+    ):
+        low = imported.ci_low / exported.ci_high
+        high = imported.ci_high / exported.ci_low
+    return Crossing(case, imported.value / exported.value, low, high)
+
+
+def crossing(measurements: Mapping[str, Measurement], case: str) -> Crossing | None:
+    """Return an imported case's crossing ratio when it and its exported twin were measured."""
+    name = names.parse(case)
+    twin = name.twin if name else None
+    imported = measurements.get(case)
+    exported = measurements.get(str(twin)) if twin else None
+    if name is None or imported is None or exported is None:
+        return None
+    return crossing_between(name, imported, exported)
+
+
+def crossings(measurements: Mapping[str, Measurement]) -> list[Crossing]:
+    """Return the crossing ratio of every imported case whose exported twin was measured."""
+    found = (crossing(measurements, case) for case in measurements)
+    return [x for x in found if x is not None]
+
+
+@dataclass(frozen=True)
+class CrossingChange:
+    """One imported case's crossing ratio on base and on head (None where not measured)."""
+
+    case: names.CaseName
+    base: Crossing | None
+    head: Crossing | None
+
+    @property
+    def imported(self) -> str:
+        """Return the imported case's name."""
+        return str(self.case)
+
+    @property
+    def exported(self) -> str:
+        """Return the name of the exported case the ratios divide by."""
+        return str(self.case.twin)
+
+    @property
+    def change(self) -> float | None:
+        """Return head's ratio over base's, when both were measured."""
+        if self.base is None or self.head is None or not self.base.value:
+            return None
+        return self.head.value / self.base.value
+
+
+def crossing_changes(base: Run, head: Run) -> tuple[CrossingChange, ...]:
+    """Return the crossing ratio of every imported case on either side, base and head."""
+    found: list[CrossingChange] = []
+    for case in sorted(set(base.measurements) | set(head.measurements)):
+        b = crossing(base.measurements, case)
+        h = crossing(head.measurements, case)
+        either = b or h
+        if either is not None:
+            found.append(CrossingChange(either.case, b, h))
     return tuple(found)
 
 
@@ -235,7 +289,7 @@ class Comparison:
     cases: tuple[CaseComparison, ...]
     factors: Factors
     level: float
-    crossings: tuple[CrossingRatio, ...]
+    crossings: tuple[CrossingChange, ...]
 
     def count(self, verdict: Verdict) -> int:
         """Return how many cases got a verdict."""
@@ -298,75 +352,7 @@ def compare(
             rows.append(CaseComparison(case, None, h, None, factor, None, Verdict.NEW))
         else:
             rows.append(judge(case, b, h, factor, level))
-    return Comparison(base, head, tuple(rows), factors, level, crossing_ratios(base, head))
-
-
-def select_run(
-    runs: Iterable[Run],
-    commit: str,
-    *,
-    machine: str | None = None,
-    env: str | None = None,
-    where: str = "the asv results",
-) -> Run:
-    """Return the one run of a commit (full hash or unique prefix) on a machine and env."""
-    wanted = commit.strip().lower()
-    if len(wanted) < 4:
-        raise ResultsError(f"{where}: commit {commit!r} is too short; give at least 4 hex digits")
-    candidates = [
-        run
-        for run in runs
-        if run.commit
-        and run.commit.lower().startswith(wanted)
-        and (machine is None or run.machine == machine)
-        and (env is None or run.env == env)
-    ]
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        scope = "".join(
-            (f" on machine {machine!r}" if machine else "", f" in env {env!r}" if env else "")
-        )
-        raise ResultsError(
-            f"{where}: no results for commit {commit!r}{scope}; run asv for that commit "
-            "or check --results, --machine and --env"
-        )
-    commits = sorted({run.commit or "" for run in candidates})
-    if len(commits) > 1:
-        raise ResultsError(
-            f"{where}: commit prefix {commit!r} matches {', '.join(c[:12] for c in commits)}; "
-            "give more digits"
-        )
-    choices = ", ".join(sorted(f"--machine {r.machine!r} --env {r.env!r}" for r in candidates))
-    raise ResultsError(
-        f"{where}: commit {commit!r} has results for several machines or envs; pick one of "
-        f"{choices}"
-    )
-
-
-def load_side(
-    spec: str,
-    *,
-    results: Path | None = None,
-    machine: str | None = None,
-    env: str | None = None,
-) -> Run:
-    """Return the Run a BASE or HEAD argument names: a pyperf JSON file or an asv commit."""
-    path = Path(spec)
-    if path.is_file():
-        return read_pyperf(path)
-    if results is None:
-        raise ResultsError(
-            f"{spec!r} is not a pyperf JSON file; to compare asv commits pass --results DIR"
-        )
-    found = read_asv(results)
-    try:
-        return select_run(found.runs, spec, machine=machine, env=env, where=str(results))
-    except ResultsError as exc:
-        if not found.skipped:
-            raise
-        unreadable = "; ".join(f"{path}: {why}" for path, why in found.skipped)
-        raise ResultsError(f"{exc} (files left out as unreadable: {unreadable})") from exc
+    return Comparison(base, head, tuple(rows), factors, level, crossing_changes(base, head))
 
 
 __all__ = [
@@ -378,18 +364,20 @@ __all__ = [
     "SIGNIFICANCE_LEVEL",
     "CaseComparison",
     "Comparison",
-    "CrossingRatio",
+    "Crossing",
+    "CrossingChange",
     "FactorRule",
     "Factors",
     "InvalidFactor",
     "Significance",
     "Verdict",
     "compare",
-    "crossing_ratios",
+    "crossing",
+    "crossing_between",
+    "crossing_changes",
+    "crossings",
     "judge",
-    "load_side",
     "parse_factors",
     "ratio",
-    "select_run",
     "significance",
 ]

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from wasmcmp.errors import WasmcmpError
 from wasmcmp.guests import FUNCTIONS, Guest, find
+from wasmcmp.names import APPROACHES, TIERS
 from wasmcmp.paths.callpath import DEFAULT_TIMEOUT, CallPath
 from wasmcmp.paths.exported import ExportedPath
 from wasmcmp.paths.imported import GreenletPath, ThreadPath
-
-APPROACHES = ("exported", "imported-thread", "imported-greenlet")
-TIERS = ("checked", "unchecked")
 
 _PATHS: dict[str, type[ExportedPath | ThreadPath | GreenletPath]] = {
     "exported": ExportedPath,

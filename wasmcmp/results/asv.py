@@ -1,7 +1,7 @@
-"""Read pyperf JSON files and asv result folders into one small data model.
+"""Read asv result folders (any project's) and ``asv.conf.json`` into Runs.
 
-Everything downstream (compare, report, site) works on these frozen dataclasses and
-never touches raw JSON. Times are seconds per operation throughout.
+A result file that is corrupt, truncated or of an unknown format version is left out and
+listed with the reason; the rest of the folder is still read.
 """
 
 from __future__ import annotations
@@ -15,171 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from asv_runner.statistics import compute_stats
-
 from wasmcmp.errors import ResultsError
-
-#: asv parameter names that identify a wasmcmp case; any benchmark parameterized by exactly
-#: these is named ``{guest}/{approach}/{function}/{tier}``.
-CASE_PARAMS = ("guest", "approach", "function", "tier")
-
-
-#: the approach every imported approach's cost is divided by
-EXPORTED = "exported"
-IMPORTED_PREFIX = "imported-"
-
-
-def exported_twin(case: str) -> str | None:
-    """Return the exported case an imported case's ratio divides by (None for other cases)."""
-    parts = case.split("/")
-    if len(parts) != len(CASE_PARAMS) or not parts[1].startswith(IMPORTED_PREFIX):
-        return None
-    guest, _, function, tier = parts
-    return f"{guest}/{EXPORTED}/{function}/{tier}"
-
-
-def crossing_ratio(measurements: Mapping[str, Measurement], case: str) -> float | None:
-    """Return an imported case's median over its exported twin's, when both were measured."""
-    twin = exported_twin(case)
-    imported = measurements.get(case)
-    exported = measurements.get(twin) if twin else None
-    if imported is None or exported is None or exported.value <= 0:
-        return None
-    return imported.value / exported.value
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One case measured once: its samples and asv-style statistics, in seconds per op."""
-
-    case: str
-    value: float
-    ci_low: float
-    ci_high: float
-    samples: tuple[float, ...] = ()
-    q25: float | None = None
-    q75: float | None = None
-    benchmark: str = ""
-    params: tuple[tuple[str, str], ...] = ()
-    unit: str = "seconds"
-
-    @property
-    def spread(self) -> float:
-        """Return the 99% interval's width relative to the value (0.05 means 5%)."""
-        if not self.value or math.isinf(self.ci_low) or math.isinf(self.ci_high):
-            return math.inf
-        return (self.ci_high - self.ci_low) / self.value
-
-
-@dataclass(frozen=True)
-class Run:
-    """All measurements of one commit (or one pyperf file) on one machine and environment."""
-
-    source: Path
-    machine: str
-    env: str
-    measurements: Mapping[str, Measurement]
-    commit: str | None = None
-    date: datetime | None = None
-    python: str | None = None
-    failed: frozenset[str] = frozenset()
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-
-def measurement_from_samples(
-    case: str,
-    samples: list[float],
-    *,
-    benchmark: str = "",
-    params: tuple[tuple[str, str], ...] = (),
-) -> Measurement:
-    """Return a Measurement whose statistics asv computes from per-op samples."""
-    clean = [
-        s
-        for s in samples
-        if isinstance(s, int | float) and not isinstance(s, bool) and math.isfinite(s)
-    ]
-    if not clean:
-        raise ResultsError(f"case {case!r} has no finite samples")
-    value, stats = compute_stats(clean, 1)
-    return Measurement(
-        case=case,
-        value=float(value),
-        ci_low=float(stats["ci_99_a"]),
-        ci_high=float(stats["ci_99_b"]),
-        samples=tuple(clean),
-        q25=float(stats["q_25"]),
-        q75=float(stats["q_75"]),
-        benchmark=benchmark or case,
-        params=params,
-    )
-
-
-def read_pyperf(path: Path) -> Run:
-    """Return the Run held by a pyperf JSON file (as written by ``wasmcmp run``)."""
-    import pyperf
-
-    path = Path(path)
-    if not path.is_file():
-        raise ResultsError(f"{path}: no such pyperf results file")
-    try:
-        suite = pyperf.BenchmarkSuite.load(str(path))
-    except (ValueError, KeyError, TypeError, OSError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{path}: not a readable pyperf JSON file ({exc})") from exc
-    measurements: dict[str, Measurement] = {}
-    failed: set[str] = set()
-    metadata: dict[str, str] = {}
-    for bench in suite.get_benchmarks():
-        name = bench.get_name()
-        try:
-            values = list(bench.get_values())
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ResultsError(f"{path}: benchmark {name!r} is malformed ({exc})") from exc
-        if not values:
-            failed.add(name)
-            continue
-        try:
-            measurements[name] = measurement_from_samples(name, values)
-        except ResultsError as exc:
-            raise ResultsError(f"{path}: {exc}") from exc
-        if not metadata:
-            metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
-    date = _parse_pyperf_date(metadata.get("date"))
-    return Run(
-        source=path,
-        machine=metadata.get("hostname", "unknown"),
-        env="pyperf",
-        measurements=measurements,
-        commit=metadata.get("wasmcmp_commit") or None,
-        date=date,
-        python=metadata.get("python_version"),
-        failed=frozenset(failed),
-        metadata=metadata,
-    )
-
-
-def _parse_pyperf_date(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    # pyperf writes the local time without a zone; astimezone() reads a naive time as local
-    return parsed.astimezone(UTC)
-
-
-def case_name(benchmark: str, params: Mapping[str, str] | None = None) -> str:
-    """Return the display name of an asv benchmark with parameters.
-
-    Benchmarks parameterized by exactly guest/approach/function/tier are named as wasmcmp
-    cases (``go/exported/add/checked``); any other is ``name(value, ...)``.
-    """
-    if not params:
-        return benchmark
-    if tuple(params) == CASE_PARAMS:
-        return "/".join(params[p] for p in CASE_PARAMS)
-    return f"{benchmark}({', '.join(params.values())})"
+from wasmcmp.names import benchmark_name
+from wasmcmp.results.config import AsvConfig, find_asv_config, read_asv_config
+from wasmcmp.results.model import Measurement, Run
 
 
 def _unquote(value: Any) -> str:
@@ -232,25 +71,6 @@ class AsvBenchmark:
 
 
 @dataclass(frozen=True)
-class AsvConfig:
-    """What ``asv.conf.json`` says about the project: its name and how to link a commit."""
-
-    project: str = ""
-    project_url: str | None = None
-    show_commit_url: str | None = None
-    #: benchmark name regex -> relative step size below which asv reports no regression
-    regressions_thresholds: Mapping[str, float] = field(default_factory=dict)
-    source: Path | None = None
-
-    def commit_url(self, commit: str) -> str | None:
-        """Return the web address of a commit, or None if the project gives no http(s) one."""
-        base = self.show_commit_url
-        if not base or not base.startswith(("https://", "http://")):
-            return None
-        return base + commit
-
-
-@dataclass(frozen=True)
 class AsvResults:
     """Every run in one asv results folder, with its machines and benchmarks."""
 
@@ -279,7 +99,7 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
     if not folder.is_dir():
         raise ResultsError(f"{folder}: no such asv results folder (run `asv run` to make one)")
     skipped: list[tuple[Path, str]] = []
-    conf_path = Path(config) if config is not None else _find_asv_config(folder)
+    conf_path = Path(config) if config is not None else find_asv_config(folder)
     conf = read_asv_config(conf_path) if conf_path is not None else AsvConfig()
     benchmarks = _read_benchmarks_json(folder / "benchmarks.json", skipped)
     machines: dict[str, Mapping[str, str]] = {}
@@ -314,63 +134,6 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
         skipped=tuple(skipped),
         outdated=outdated,
     )
-
-
-def read_asv_config(path: Path) -> AsvConfig:
-    """Return the project name, commit link and thresholds an ``asv.conf.json`` gives."""
-    path = Path(path)
-    data = _config_data(path)
-    thresholds: dict[str, float] = {}
-    raw = data.get("regressions_thresholds")
-    if isinstance(raw, dict):
-        for pattern, value in raw.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                thresholds[str(pattern)] = float(value)
-    commit_url = data.get("show_commit_url")
-    project_url = data.get("project_url")
-    return AsvConfig(
-        project=str(data.get("project") or ""),
-        project_url=project_url if isinstance(project_url, str) else None,
-        show_commit_url=commit_url if isinstance(commit_url, str) else None,
-        regressions_thresholds=thresholds,
-        source=path,
-    )
-
-
-def _config_data(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ResultsError(f"{path}: cannot read the asv configuration ({exc})") from exc
-    try:
-        data = json.loads(text)
-    except ValueError:
-        import json5  # asv.conf.json may hold JavaScript comments, as asv itself allows
-
-        try:
-            data = json5.loads(text)
-        except ValueError as exc:
-            raise ResultsError(
-                f"{path}: not a readable asv.conf.json ({exc}); fix it or leave out --config"
-            ) from exc
-    if not isinstance(data, dict):
-        raise ResultsError(f"{path}: asv.conf.json must hold a JSON object")
-    return data
-
-
-def _find_asv_config(folder: Path) -> Path | None:
-    # asv keeps results in "results" beside asv.conf.json unless results_dir says otherwise
-    for candidate in (folder.parent, folder.parent.parent):
-        conf = candidate / "asv.conf.json"
-        if not conf.is_file():
-            continue
-        try:
-            results_dir = _config_data(conf).get("results_dir", "results")
-        except ResultsError:
-            continue
-        if (candidate / str(results_dir)).resolve() == folder.resolve():
-            return conf
-    return None
 
 
 def _read_benchmarks_json(path: Path, skipped: list[tuple[Path, str]]) -> dict[str, AsvBenchmark]:
@@ -518,7 +281,7 @@ def _layout(
         found = []
         for combo in itertools.product(*param_values):
             params = tuple(zip(names, (_unquote(v) for v in combo), strict=True))
-            found.append((case_name(name, dict(params)), params))
+            found.append((benchmark_name(name, dict(params)), params))
         layouts[key] = found
     return found
 
@@ -598,15 +361,7 @@ def _unit_from_name(name: str) -> str:
 
 __all__ = [
     "ASV_RESULTS_VERSION",
-    "CASE_PARAMS",
     "AsvBenchmark",
-    "AsvConfig",
     "AsvResults",
-    "Measurement",
-    "Run",
-    "case_name",
-    "measurement_from_samples",
     "read_asv",
-    "read_asv_config",
-    "read_pyperf",
 ]

@@ -1,0 +1,204 @@
+"""Chart data: uPlot series as JSON for the history and ratio charts, SVG geometry for bars.
+
+Values arrive in their base unit and leave in a display ``Scale``, rounded to what an
+interval supports, so the pages' JSON stays small.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wasmcmp import format as fmt
+from wasmcmp import names
+from wasmcmp.publish.index import SERIES_COLORS, Index
+from wasmcmp.publish.tables import cell
+from wasmcmp.results.model import Measurement
+
+#: one colour per approach, the same on every chart
+APPROACH_COLORS = {
+    "exported": "#0072b2",
+    "imported-thread": "#d55e00",
+    "imported-greenlet": "#009e73",
+}
+
+#: one line of a chart: name, colour, and (commit index, value, interval low, high) points
+Line = tuple[str, str, Sequence[tuple[int, float, float | None, float | None]]]
+
+
+def finite(value: float) -> float | None:
+    """Return the value, or None (JSON null) when it is not finite."""
+    return value if math.isfinite(value) else None
+
+
+def chart_data(
+    title: str,
+    unit: fmt.Scale,
+    lines: Sequence[Line],
+) -> dict[str, Any]:
+    """Return one chart's JSON: commit indices and, per line, value and interval (or null)."""
+    used = sorted({p[0] for _, _, pts in lines for p in pts})
+    position = {c: i for i, c in enumerate(used)}
+    factor = unit.factor
+    magnitudes = sorted(
+        abs(p[1] * factor) for _, _, pts in lines for p in pts if math.isfinite(p[1])
+    )
+    typical = magnitudes[len(magnitudes) // 2] if magnitudes else 0.0
+    # five significant digits of a typical value are more than any interval supports
+    digits = max(0, 4 - math.floor(math.log10(typical))) if typical > 0 else 6
+    series = []
+    for name, color, pts in lines:
+        y: list[float | None] = [None] * len(used)
+        lo: list[float | None] = [None] * len(used)
+        hi: list[float | None] = [None] * len(used)
+        for c, v, a, b in pts:
+            i = position[c]
+            y[i] = round(v * factor, digits) if math.isfinite(v) else None
+            lo[i] = round(a * factor, digits) if a is not None else None
+            hi[i] = round(b * factor, digits) if b is not None else None
+        series.append({"name": name, "color": color, "y": y, "lo": lo, "hi": hi})
+    return {"title": title, "unit": unit.label, "x": used, "series": series}
+
+
+def history_chart(index: Index, case: str) -> dict[str, Any]:
+    by_series = index.history[case]
+    scale = index.scales[case]
+    lines = [
+        (
+            index.series[s].name,
+            index.series[s].color,
+            [(c, m.value, finite(m.ci_low), finite(m.ci_high)) for c, m in pts],
+        )
+        for s, pts in by_series.items()
+    ]
+    return chart_data(case, scale, lines)
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    err_top: float | None
+    err_bottom: float | None
+    label: str
+    title: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    width: int
+    height: int
+    left: int
+    top: int
+    plot_width: int
+    plot_height: int
+    unit: str
+    bars: tuple[Bar, ...]
+    ticks: tuple[tuple[float, str], ...]
+    groups: tuple[tuple[float, str, str], ...]
+    legend: tuple[tuple[str, str], ...]
+
+
+def _nice_ticks(top: float) -> list[float]:
+    if top <= 0 or not math.isfinite(top):
+        return [0.0, 1.0]
+    raw = top / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(k * power for k in (1, 2, 2.5, 5, 10) if k * power >= raw)
+    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
+
+
+def bar_chart(
+    by_key: Mapping[tuple[str, str, str], Mapping[str, tuple[str, Measurement]]],
+    approaches: Sequence[str],
+    scale: fmt.Scale,
+) -> BarChart:
+    """Return the SVG geometry of grouped bars: one group per guest/function/tier, one bar per
+    approach, with 99% intervals as error bars and the crossing ratio over each imported bar.
+
+    One piece on purpose: every coordinate below shares the plot's margins and y scale.
+    """
+    keys = sorted(by_key, key=lambda k: names.group_rank(*k))
+    left, top, right, bottom = 64, 36, 16, 58
+    group_width = max(72, min(150, 1100 // max(1, len(keys))))
+    plot_width = group_width * len(keys)
+    plot_height = 260
+    peak = 0.0
+    for row in by_key.values():
+        for _, m in row.values():
+            high = m.ci_high if math.isfinite(m.ci_high) else m.value
+            peak = max(peak, m.value, high)
+    ticks = _nice_ticks(peak * scale.factor * 1.08)
+    y_max = ticks[-1] or 1.0
+
+    def y_of(v: float) -> float:
+        return round(top + plot_height * (1 - max(0.0, min(v, y_max)) / y_max), 1)
+
+    bar_width = (group_width - 16) / max(1, len(approaches))
+    bars = []
+    groups = []
+    for i, key in enumerate(keys):
+        x0 = left + i * group_width + 8
+        groups.append((round(x0 + (group_width - 16) / 2, 1), f"{key[0]} · {key[1]}", key[2]))
+        row = by_key[key]
+        exported = row.get(names.EXPORTED)
+        for j, a in enumerate(approaches):
+            if a not in row:
+                continue
+            case, m = row[a]
+            v = m.value * scale.factor
+            err = math.isfinite(m.ci_low) and math.isfinite(m.ci_high)
+            label = ""
+            if a != names.EXPORTED and exported is not None and exported[1].value > 0:
+                label = fmt.ratio(m.value / exported[1].value)
+            shown = cell(m, scale)
+            bars.append(
+                Bar(
+                    x=round(x0 + j * bar_width + 1, 1),
+                    y=y_of(v),
+                    width=round(bar_width - 2, 1),
+                    height=round(top + plot_height - y_of(v), 1),
+                    color=approach_color(a),
+                    err_top=y_of(m.ci_high * scale.factor) if err else None,
+                    err_bottom=y_of(m.ci_low * scale.factor) if err else None,
+                    label=label,
+                    title=f"{case}: {shown.title}",
+                )
+            )
+    return BarChart(
+        width=left + plot_width + right,
+        height=top + plot_height + bottom,
+        left=left,
+        top=top,
+        plot_width=plot_width,
+        plot_height=plot_height,
+        unit=scale.label,
+        bars=tuple(bars),
+        ticks=tuple((y_of(t), fmt.number(t)) for t in ticks),
+        groups=tuple(groups),
+        legend=tuple((a, approach_color(a)) for a in approaches),
+    )
+
+
+def approach_color(approach: str) -> str:
+    if approach in APPROACH_COLORS:
+        return APPROACH_COLORS[approach]
+    return SERIES_COLORS[4 + sum(map(ord, approach)) % 6]
+
+
+__all__ = [
+    "APPROACH_COLORS",
+    "Bar",
+    "BarChart",
+    "Line",
+    "approach_color",
+    "bar_chart",
+    "chart_data",
+    "finite",
+    "history_chart",
+]

@@ -1,0 +1,142 @@
+"""The overview: the seed-style table and bar chart of the newest run on each series, then
+every other benchmark's newest value and the newest regressions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from wasmcmp import format as fmt
+from wasmcmp import names
+from wasmcmp.compare import crossing_between
+from wasmcmp.publish.charts import BarChart, bar_chart
+from wasmcmp.publish.index import Commit, Index, Series
+from wasmcmp.publish.pages import Context, Page, Rendered
+from wasmcmp.publish.tables import SPARK_POINTS, Cell, case_rows, cell
+from wasmcmp.results.model import Measurement
+
+#: regressions listed on the overview; the regressions page has them all
+TOP_REGRESSIONS = 5
+
+
+@dataclass(frozen=True)
+class _SeedRow:
+    guest: str
+    function: str
+    tier: str
+    cells: tuple[tuple[Cell, str] | None, ...]
+    ratios: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _SeedSection:
+    series: Series
+    commit: Commit
+    approaches: tuple[str, ...]
+    imported: tuple[str, ...]
+    unit: str
+    rows: tuple[_SeedRow, ...]
+    chart: BarChart
+    failed: tuple[str, ...]
+
+
+def _seed_sections(index: Index) -> list[_SeedSection]:
+    sections = []
+    for s in range(len(index.series)):
+        newest: int | None = None
+        for case, by_series in index.history.items():
+            if index.names[case].is_wasmcmp and s in by_series:
+                c = by_series[s][-1][0]
+                newest = c if newest is None else max(newest, c)
+        if newest is None:
+            continue
+        latest: dict[str, Measurement] = {}
+        for case, by_series in index.history.items():
+            if index.names[case].is_wasmcmp and s in by_series:
+                last_c, last_m = by_series[s][-1]
+                if last_c == newest:
+                    latest[case] = last_m
+        section = _seed_section(index, s, newest, latest)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def _seed_section(
+    index: Index, s: int, commit: int, latest: Mapping[str, Measurement]
+) -> _SeedSection | None:
+    by_key: dict[tuple[str, str, str], dict[str, tuple[str, Measurement]]] = {}
+    parsed: dict[str, names.CaseName] = {}
+    for case, m in latest.items():
+        name = index.names[case].case
+        if name is not None:
+            parsed[case] = name
+            by_key.setdefault(name.group, {})[name.approach] = (case, m)
+    if not by_key:
+        return None
+    approaches = tuple(sorted({a for row in by_key.values() for a in row}, key=names.approach_rank))
+    imported = tuple(a for a in approaches if a != names.EXPORTED)
+    scale = fmt.scale_for("seconds", (m.value for m in latest.values()))
+    rows = []
+    for key in sorted(by_key, key=lambda k: names.group_rank(*k)):
+        row = by_key[key]
+        cells = tuple(
+            (cell(row[a][1], scale), index.slugs[row[a][0]]) if a in row else None
+            for a in approaches
+        )
+        ratios = [_ratio_cell(parsed, row, a) for a in imported]
+        rows.append(_SeedRow(*key, cells, tuple(ratios)))
+    chart = bar_chart(by_key, approaches, scale)
+    failed = tuple(sorted(f for f in index.failed.get(s, (0, frozenset()))[1] if names.parse(f)))
+    return _SeedSection(
+        index.series[s],
+        index.commits[commit],
+        approaches,
+        imported,
+        scale.label,
+        tuple(rows),
+        chart,
+        failed,
+    )
+
+
+def _ratio_cell(
+    parsed: Mapping[str, names.CaseName],
+    row: Mapping[str, tuple[str, Measurement]],
+    approach: str,
+) -> tuple[str, str]:
+    """Return an imported approach's crossing ratio as shown, and its tooltip."""
+    if approach not in row or names.EXPORTED not in row:
+        return ("—", "")
+    case, imported = row[approach]
+    x = crossing_between(parsed[case], imported, row[names.EXPORTED][1])
+    if x is None:
+        return ("—", "")
+    title = f"{approach} / exported = {x.value:.4g}"
+    if x.low is not None and x.high is not None:
+        title += f" (from the 99% intervals: {x.low:.3g}{fmt.DASH}{x.high:.3g})"
+    return (fmt.ratio(x.value), title)
+
+
+def render(context: Context) -> Iterable[Rendered]:
+    """Return the overview page."""
+    index = context.index
+    seeds = _seed_sections(index)
+    cases = list(index.names)
+    other = [c for c in cases if not index.names[c].is_wasmcmp]
+    yield Rendered(
+        "index.html",
+        "index.html",
+        {
+            "seeds": seeds,
+            "rows": case_rows(index, other if seeds else cases),
+            "other_only": bool(seeds),
+            "regressions": context.regression_rows[:TOP_REGRESSIONS],
+            "n_regressions": len(context.regression_rows),
+            "skipped": len(context.skipped),
+            "spark_points": SPARK_POINTS,
+        },
+    )
+
+
+PAGE = Page(title="Overview", order=10, path="index.html", render=render)

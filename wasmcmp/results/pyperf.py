@@ -1,0 +1,67 @@
+"""Read a pyperf JSON file (as ``wasmcmp run`` writes it) into a Run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from wasmcmp.errors import ResultsError
+from wasmcmp.results.model import Measurement, Run, measurement_from_samples
+
+
+def read_pyperf(path: Path) -> Run:
+    """Return the Run held by a pyperf JSON file (as written by ``wasmcmp run``)."""
+    import pyperf
+
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsError(f"{path}: no such pyperf results file")
+    try:
+        suite = pyperf.BenchmarkSuite.load(str(path))
+    except (ValueError, KeyError, TypeError, OSError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: not a readable pyperf JSON file ({exc})") from exc
+    measurements: dict[str, Measurement] = {}
+    failed: set[str] = set()
+    metadata: dict[str, str] = {}
+    for bench in suite.get_benchmarks():
+        name = bench.get_name()
+        try:
+            values = list(bench.get_values())
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ResultsError(f"{path}: benchmark {name!r} is malformed ({exc})") from exc
+        if not values:
+            failed.add(name)
+            continue
+        try:
+            measurements[name] = measurement_from_samples(name, values)
+        except ResultsError as exc:
+            raise ResultsError(f"{path}: {exc}") from exc
+        if not metadata:
+            metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
+    date = _parse_pyperf_date(metadata.get("date"))
+    return Run(
+        source=path,
+        machine=metadata.get("hostname", "unknown"),
+        env="pyperf",
+        measurements=measurements,
+        commit=metadata.get("wasmcmp_commit") or None,
+        date=date,
+        python=metadata.get("python_version"),
+        failed=frozenset(failed),
+        metadata=metadata,
+    )
+
+
+def _parse_pyperf_date(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    # pyperf writes the local time without a zone; astimezone() reads a naive time as local
+    return parsed.astimezone(UTC)
+
+
+__all__ = ["read_pyperf"]
