@@ -361,7 +361,7 @@ def test_config_beside_a_results_dir_elsewhere_is_found(tmp_path: Path) -> None:
     )
     found = read_asv(folder)
     assert found.config.project == "wasmcmp"
-    assert found.config.commit_url("abc") == "https://github.com/o/wasmcmp/commit/abc"
+    assert found.config.commit_url("abc1234") == "https://github.com/o/wasmcmp/commit/abc1234"
     assert found.config.regressions_thresholds == {"crossing": 0.1}
 
 

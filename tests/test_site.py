@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import random
 import re
@@ -235,14 +236,16 @@ def test_hostile_names_are_escaped_in_every_page(wasmcmp_site: Built) -> None:
 
 
 def test_a_rebuild_replaces_the_site_and_keeps_the_step_cache(tmp_path: Path) -> None:
+    from wasmcmp.compare import compare
+
     found = read_asv(wasmcmp_history(tmp_path / "results", commits=6))
     out = tmp_path / "site"
+    build_site(out, [found], comparison=compare(found.runs[0], found.runs[-1]))
+    assert (out / "compare.html").is_file()  # a page this build wrote and the next one won't
+    steps = json.loads((out / MARKER).read_text())["steps"]
     build_site(out, [found])
-    (out / "stale.html").write_text("old")
-    marker = (out / MARKER).read_text()
-    build_site(out, [found])
-    assert not (out / "stale.html").exists()
-    assert (out / MARKER).read_text() == marker
+    assert not (out / "compare.html").exists()
+    assert json.loads((out / MARKER).read_text())["steps"] == steps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "site"]
 
 

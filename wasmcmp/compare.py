@@ -333,14 +333,22 @@ def compare(
 ) -> Comparison:
     """Return the Comparison of every case found in either run."""
     factors = factors or Factors()
-    names = sorted(set(base.measurements) | base.failed | set(head.measurements) | head.failed)
-    if not names:
+    base_cases = set(base.measurements) | base.failed
+    head_cases = set(head.measurements) | head.failed
+    cases = sorted(base_cases | head_cases)
+    if not cases:
         raise ResultsError(
             f"{base.source} and {head.source} hold no cases to compare; measure both commits "
             "with the same benchmarks (asv drops results of older benchmark versions)"
         )
+    if not base_cases & head_cases:
+        # Everything "new" or "missing" would read as a pass: nothing was compared at all.
+        raise ResultsError(
+            f"nothing to compare: {base.source} ({_some(base_cases)}) and {head.source} "
+            f"({_some(head_cases)}) share no case; measure the same cases on both sides"
+        )
     rows: list[CaseComparison] = []
-    for case in names:
+    for case in cases:
         b = base.measurements.get(case)
         h = head.measurements.get(case)
         factor = factors.for_case(case)
@@ -353,6 +361,13 @@ def compare(
         else:
             rows.append(judge(case, b, h, factor, level))
     return Comparison(base, head, tuple(rows), factors, level, crossing_changes(base, head))
+
+
+def _some(cases: set[str], shown: int = 3) -> str:
+    if not cases:
+        return "no cases"
+    first = ", ".join(sorted(cases)[:shown])
+    return first if len(cases) <= shown else f"{first} and {len(cases) - shown} more"
 
 
 __all__ = [

@@ -47,6 +47,7 @@ def build_site(
     config: AsvConfig | None = None,
     comparison: Comparison | None = None,
     title: str | None = None,
+    force: bool = False,
 ) -> SiteReport:
     """Return what was written after building the static site for these results into ``out``.
 
@@ -54,11 +55,12 @@ def build_site(
     ``results.read_pyperf``). ``config`` names the project and links commits when the
     folders carry no asv.conf.json of their own. With ``comparison`` (``compare.compare``),
     a page shows base against head. The site is written to a temporary sibling folder and
-    renamed into place: if anything fails, a previous site at ``out`` is left untouched.
+    renamed into place: if anything fails, a previous site at ``out`` is left untouched. A
+    folder holding files a build did not write is refused unless ``force`` (GitHub Pages'
+    ``CNAME`` is kept); a link to a folder is followed.
     """
     started = time.perf_counter()
-    out = Path(out)
-    site_folder.check_out(out)
+    out = site_folder.check_out(Path(out), force=force)
     conf = config or next((r.config for r in results if r.config.source), AsvConfig())
     index = build_index(results, runs, conf)
     if not index.history:

@@ -56,17 +56,64 @@ def _day_text(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d") if value else "—"
 
 
-def check_out(out: Path) -> None:
-    """Raise SiteError unless ``out`` may receive a site: new, empty, or a previous site."""
+#: files a user may add to a published site (GitHub Pages' custom domain), kept across builds
+KEPT = ("CNAME",)
+
+
+def check_out(out: Path, *, force: bool = False) -> Path:
+    """Return the folder the site goes into (a link followed), after checking that replacing
+    it loses nothing: it is new, empty, or a site whose manifest lists every file in it.
+
+    With ``force``, a folder holding other files is replaced all the same (they are deleted).
+    """
+    if out.is_symlink():
+        target = out.resolve()
+        if not target.is_dir():
+            raise SiteError(f"{out}: a link to {target}, which is not a folder; fix or remove it")
+        out = target
     if not out.parent.is_dir():
         raise SiteError(f"{out.parent}: no such folder to write the site into; create it first")
     if out.exists() and not out.is_dir():
         raise SiteError(f"{out}: exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+    if force or not out.is_dir() or not any(out.iterdir()):
+        return out
+    written = written_files(out)
+    if written is None:
         raise SiteError(
-            f"{out}: folder is not empty and was not written by `wasmcmp site`; "
-            "choose a new or empty --out so nothing of yours is replaced"
+            f"{out}: folder is not empty and was not written by `wasmcmp site` (no manifest in "
+            f"{MARKER}); choose a new or empty --out so nothing of yours is replaced, or pass "
+            "--force to replace it and delete what it holds"
         )
+    foreign = sorted(
+        str(path.relative_to(out))
+        for path in out.rglob("*")
+        if not path.is_dir()
+        and str(path.relative_to(out)) not in written
+        and path.name not in (MARKER, ".nojekyll", *KEPT)
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise SiteError(
+            f"{out}: holds files `wasmcmp site` did not write ({shown}); move them out of "
+            "--out, or pass --force to delete them with the old site"
+        )
+    return out
+
+
+def written_files(out: Path) -> frozenset[str] | None:
+    """Return the files a previous build's manifest lists, or None if there is no manifest."""
+    try:
+        data = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not str(data.get("written by", "")).startswith("wasmcmp "):
+        return None
+    files = data.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+        return None
+    return frozenset(files)
 
 
 #: writes the pages into the folder it is given; returns their paths, relative to it
@@ -77,7 +124,7 @@ def write_folder(
     out: Path, folder: Path, write_pages: PageWriter, steps: Mapping[str, Any]
 ) -> list[str]:
     """Return the pages written into ``out``: pages, assets and marker go into a temporary
-    sibling first, which then replaces ``out`` in one rename."""
+    sibling first, which then replaces ``out`` in one rename (``check_out`` said it may)."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     # mkdtemp makes the folder private (0700); the site it becomes must be readable by the
     # web server and by GitHub Pages, like any folder made under the user's umask.
@@ -89,9 +136,15 @@ def write_folder(
         for sub in ("assets", "vendor"):
             shutil.copytree(folder / sub, tmp / sub)
         (tmp / ".nojekyll").write_text("")
-        # asv's step detection is the slow part of a build: keep its answers per history
+        files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+        for name in KEPT:
+            if (out / name).is_file() and not (tmp / name).exists():
+                shutil.copy2(out / name, tmp / name)
         marker = {
             "written by": f"wasmcmp {wasmcmp.__version__}",
+            # what a later build may replace: every file this one wrote, and nothing else
+            "files": files,
+            # asv's step detection is the slow part of a build: keep its answers per history
             "cache": cache_version(),
             "steps": steps,
         }
@@ -118,4 +171,12 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["PageWriter", "check_out", "environment", "templates_dir", "write_folder"]
+__all__ = [
+    "KEPT",
+    "PageWriter",
+    "check_out",
+    "environment",
+    "templates_dir",
+    "write_folder",
+    "written_files",
+]

@@ -15,7 +15,6 @@ import os
 import re
 from array import array
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,11 +82,20 @@ def _detect_all(
     if method == "forkserver":
         # import once in the server rather than once per worker
         context.set_forkserver_preload(["wasmcmp.publish.steps", "asv.step_detect"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = context.Pool(workers)
+    try:
         # longest first, so no worker is left with a long history at the end
         order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][0]))
-        futures = {i: pool.submit(_detect, *jobs[i]) for i in order}
-        return [futures[i].result() for i in range(len(jobs))]
+        pending = {i: pool.apply_async(_detect, jobs[i]) for i in order}
+        found = [pending[i].get() for i in range(len(jobs))]
+        pool.close()
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failure: stop the workers now rather than after the queue
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+    return found
 
 
 def _job_key(y: Sequence[float], w: Sequence[float | None], threshold: float) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,9 +52,20 @@ _ASV_COLUMNS = (
 
 _UNIT_BY_TYPE = {"time": "seconds", "mem": "bytes", "peakmem": "bytes"}
 
-#: (benchmark, its params column as JSON) -> (case, params) per combination; every result file
-#: of a folder repeats the same few layouts, so they are worked out once per read
-_Layouts = dict[tuple[str, str], list[tuple[str, tuple[tuple[str, str], ...]]]]
+#: (benchmark, its params column as JSON, results held) -> (case, params) per combination;
+#: every result file of a folder repeats the same few layouts, so they are worked out once
+_Layouts = dict[tuple[str, str, int], list[tuple[str, tuple[tuple[str, str], ...]]]]
+
+
+@dataclass
+class _Folder:
+    """What reading one results folder carries from file to file."""
+
+    benchmarks: Mapping[str, AsvBenchmark]
+    layouts: _Layouts = field(default_factory=dict)
+    warnings: list[tuple[Path, str]] = field(default_factory=list)
+    #: benchmarks whose parameters were already found not to match benchmarks.json
+    mismatched: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,9 @@ class AsvResults:
     config: AsvConfig = field(default_factory=AsvConfig)
     #: files left out, each with the reason, for the user to see
     skipped: tuple[tuple[Path, str], ...] = ()
+    #: what was read but looks wrong (a missing benchmarks.json, parameters that do not
+    #: match it), each with the file it is about
+    warnings: tuple[tuple[Path, str], ...] = ()
     #: measurements left out because benchmarks.json no longer has their benchmark or its code
     #: changed since (asv publish leaves these out too)
     outdated: int = 0
@@ -102,10 +116,18 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
     conf_path = Path(config) if config is not None else find_asv_config(folder)
     conf = read_asv_config(conf_path) if conf_path is not None else AsvConfig()
     benchmarks = _read_benchmarks_json(folder / "benchmarks.json", skipped)
+    reading = _Folder(benchmarks)
+    if not (folder / "benchmarks.json").is_file():
+        reading.warnings.append(
+            (
+                folder / "benchmarks.json",
+                "missing: results of outdated benchmark versions cannot be told apart and "
+                "parameter names are unknown (`asv run` or `asv update` writes it)",
+            )
+        )
     machines: dict[str, Mapping[str, str]] = {}
     runs: list[Run] = []
     outdated = 0
-    layouts: _Layouts = {}
     for machine_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
         files = sorted(
             p
@@ -119,7 +141,7 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
         machines[name] = machine_info
         for path in files:
             try:
-                run, left_out = _read_asv_result(path, name, benchmarks, layouts)
+                run, left_out = _read_asv_result(path, name, reading)
             except ResultsError as exc:
                 skipped.append((path, str(exc)))
                 continue
@@ -132,6 +154,7 @@ def read_asv(results_dir: Path, config: Path | None = None) -> AsvResults:
         benchmarks=benchmarks,
         config=conf,
         skipped=tuple(skipped),
+        warnings=tuple(reading.warnings),
         outdated=outdated,
     )
 
@@ -174,9 +197,7 @@ def _read_machine_json(path: Path, skipped: list[tuple[Path, str]]) -> dict[str,
     return {str(k): str(v) for k, v in data.items() if k != "version" and v is not None}
 
 
-def _read_asv_result(
-    path: Path, machine: str, benchmarks: Mapping[str, AsvBenchmark], layouts: _Layouts
-) -> tuple[Run, int]:
+def _read_asv_result(path: Path, machine: str, reading: _Folder) -> tuple[Run, int]:
     try:
         data = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
@@ -192,7 +213,7 @@ def _read_asv_result(
             " left out (`asv update` rewrites old files)"
         )
     try:
-        return _run_from_asv(path, machine, data, benchmarks, layouts)
+        return _run_from_asv(path, machine, data, reading)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
         raise ResultsError(
             f"{path}: malformed asv result file ({type(exc).__name__}: {exc}); left out"
@@ -213,17 +234,20 @@ def _upgrade_asv_v1(path: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_from_asv(
-    path: Path,
-    machine: str,
-    data: dict[str, Any],
-    benchmarks: Mapping[str, AsvBenchmark],
-    layouts: _Layouts,
+    path: Path, machine: str, data: dict[str, Any], reading: _Folder
 ) -> tuple[Run, int]:
     columns = data.get("result_columns") or _ASV_COLUMNS
     env_params = data.get("params") or {}
     measurements: dict[str, Measurement] = {}
     failed: set[str] = set()
     outdated = 0
+    commit = str(data["commit_hash"])
+    warnings: list[str] = []
+
+    def warn(case: str, what: str) -> None:
+        warnings.append(f"{path}: case {case!r} at commit {commit[:12]!r}: {what}; left out")
+
+    benchmarks = reading.benchmarks
     for name, row in data["results"].items():
         if not isinstance(row, list):
             raise TypeError(f"benchmark {name!r} holds {type(row).__name__}, not a list")
@@ -235,7 +259,8 @@ def _run_from_asv(
         ):
             outdated += 1
             continue
-        for case, measurement in _asv_measurements(name, cols, info, layouts):
+        layout = _layout(path, name, cols, info, reading)
+        for case, measurement in _asv_measurements(name, cols, info, layout, warn):
             if measurement is None:
                 failed.add(case)
             else:
@@ -258,42 +283,68 @@ def _run_from_asv(
             machine=machine,
             env=str(data.get("env_name") or path.stem.partition("-")[2]),
             measurements=measurements,
-            commit=str(data["commit_hash"]),
+            commit=commit,
             date=date,
             python=str(python) if python is not None else None,
             failed=frozenset(failed),
             metadata=metadata,
+            warnings=tuple(warnings),
         ),
         outdated,
     )
 
 
 def _layout(
-    name: str, param_values: list[list[Any]], info: AsvBenchmark | None, layouts: _Layouts
+    path: Path, name: str, cols: Mapping[str, Any], info: AsvBenchmark | None, reading: _Folder
 ) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    key = (name, json.dumps(param_values))
-    found = layouts.get(key)
-    if found is None:
-        if info is not None and len(info.param_names) == len(param_values):
-            names: tuple[str, ...] = info.param_names
-        else:
-            names = tuple(f"param{i + 1}" for i in range(len(param_values)))
-        found = []
-        for combo in itertools.product(*param_values):
-            params = tuple(zip(names, (_unquote(v) for v in combo), strict=True))
-            found.append((benchmark_name(name, dict(params)), params))
-        layouts[key] = found
-    return found
-
-
-def _asv_measurements(
-    name: str, cols: Mapping[str, Any], info: AsvBenchmark | None, layouts: _Layouts
-) -> list[tuple[str, Measurement | None]]:
-    """Return (case, measurement or None if it failed) per parameter combination."""
+    """Return (case, params) of each parameter combination the row holds a result for."""
     param_values = cols.get("params") or []
     if not isinstance(param_values, list) or not all(isinstance(v, list) for v in param_values):
         raise TypeError(f"benchmark {name!r}: params is not a list of lists")
-    layout = _layout(name, param_values, info, layouts)
+    # Only as many combinations as the row has results: a file's parameter lists may
+    # multiply out to far more (4 lists of 100 values are 10^8), which must cost nothing.
+    held = len(_column(cols, "result"))
+    key = (name, json.dumps(param_values), held)
+    found = reading.layouts.get(key)
+    if found is not None:
+        return found
+    if info is not None and len(info.param_names) == len(param_values):
+        names: tuple[str, ...] = info.param_names
+    else:
+        names = tuple(f"param{i + 1}" for i in range(len(param_values)))
+    if info is not None and name not in reading.mismatched and _differs(info, param_values):
+        reading.mismatched.add(name)
+        reading.warnings.append(
+            (
+                path,
+                f"benchmark {name!r}: the parameters of this result differ from "
+                "benchmarks.json's; read with the result's own (other files may do the same)",
+            )
+        )
+    found = []
+    for combo in itertools.islice(itertools.product(*param_values), held):
+        params = tuple(zip(names, (_unquote(v) for v in combo), strict=True))
+        found.append((benchmark_name(name, dict(params)), params))
+    reading.layouts[key] = found
+    return found
+
+
+def _differs(info: AsvBenchmark, param_values: list[list[Any]]) -> bool:
+    if len(info.param_names) != len(param_values):
+        return True
+    return bool(info.params) and info.params != tuple(
+        tuple(str(v) for v in values) for values in param_values
+    )
+
+
+def _asv_measurements(
+    name: str,
+    cols: Mapping[str, Any],
+    info: AsvBenchmark | None,
+    layout: list[tuple[str, tuple[tuple[str, str], ...]]],
+    warn: Callable[[str, str], None],
+) -> list[tuple[str, Measurement | None]]:
+    """Return (case, measurement or None if it failed) per parameter combination."""
     unit = info.unit if info is not None else _unit_from_name(name)
     results = _column(cols, "result")
     ci_a, ci_b = _column(cols, "stats_ci_99_a"), _column(cols, "stats_ci_99_b")
@@ -309,6 +360,10 @@ def _asv_measurements(
         if math.isnan(value):
             # asv records NaN for a combination the benchmark skipped (NotImplementedError)
             continue
+        if math.isinf(value):
+            # one infinite value would make step detection diverge, and mean nothing here
+            warn(case, f"its value is {value}")
+            continue
         low = ci_a[j] if j < len(ci_a) else None
         high = ci_b[j] if j < len(ci_b) else None
         q25 = q25s[j] if j < len(q25s) else None
@@ -323,7 +378,7 @@ def _asv_measurements(
                     # asv's own "unknown" interval is infinite, as compute_stats gives for n < 3
                     ci_low=float(low) if low is not None else -math.inf,
                     ci_high=float(high) if high is not None else math.inf,
-                    samples=_samples(samples),
+                    samples=_samples(samples, case, warn),
                     q25=float(q25) if q25 is not None else None,
                     q75=float(q75) if q75 is not None else None,
                     benchmark=name,
@@ -344,14 +399,16 @@ def _column(cols: Mapping[str, Any], key: str) -> list[Any]:
     return column
 
 
-def _samples(samples: Any) -> tuple[float, ...]:
+def _samples(samples: Any, case: str, warn: Callable[[str, str], None]) -> tuple[float, ...]:
     if not samples:
         return ()
     if not isinstance(samples, list):
         raise TypeError(f"samples hold {type(samples).__name__}, not a list")
-    if None in samples:
-        return tuple(float(s) for s in samples if s is not None)
-    return tuple(map(float, samples))
+    values = [float(s) for s in samples if s is not None]
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < len(values):
+        warn(case, f"{len(values) - len(finite)} of its samples are not finite")
+    return tuple(finite)
 
 
 def _unit_from_name(name: str) -> str:

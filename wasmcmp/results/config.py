@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wasmcmp.errors import ResultsError
+
+#: what a commit hash looks like: only these become links
+_HASH = re.compile(r"[0-9a-fA-F]{7,64}")
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,12 @@ class AsvConfig:
     source: Path | None = None
 
     def commit_url(self, commit: str) -> str | None:
-        """Return the web address of a commit, or None if the project gives no http(s) one."""
+        """Return the web address of a commit, or None if the project gives no http(s) one or
+        the commit is not a hash (a result file's commit is untrusted text)."""
         base = self.show_commit_url
         if not base or not base.startswith(("https://", "http://")):
+            return None
+        if not _HASH.fullmatch(commit):
             return None
         return base + commit
 

@@ -52,6 +52,8 @@ class Run:
     python: str | None = None
     failed: frozenset[str] = frozenset()
     metadata: Mapping[str, str] = field(default_factory=dict)
+    #: what was left out while reading, each naming the file, the case and the commit
+    warnings: tuple[str, ...] = ()
 
 
 def measurement_from_samples(

