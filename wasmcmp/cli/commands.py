@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wasmcmp.errors import ResultsError
+from wasmcmp.results.config import AsvConfig
 
 if TYPE_CHECKING:
     from wasmcmp.results import AsvResults, Run
@@ -133,6 +134,12 @@ def cmd_site(args: argparse.Namespace) -> int:
             for spec in args.compare
         )
         comparison = compare.compare(base, head, compare.parse_factors(args.factor))
+    order = results.find_commit_order(
+        [run.commit or "" for each in found for run in each.runs],
+        order_file=args.commit_order,
+        repo=args.repo,
+        branches=(config or _first_config(found)).branches,
+    )
     built = publish.build_site(
         args.out,
         found,
@@ -141,6 +148,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         comparison=comparison,
         title=args.title,
         force=args.force,
+        order=order,
     )
     _progress(
         f"site: {built.out / 'index.html'} ({built.cases} cases, {built.commits} commits, "
@@ -148,6 +156,10 @@ def cmd_site(args: argparse.Namespace) -> int:
         f"{built.seconds:.1f} s)\n"
     )
     return 0
+
+
+def _first_config(found: Sequence[AsvResults]) -> AsvConfig:
+    return next((each.config for each in found if each.config.source), AsvConfig())
 
 
 def _warn_skipped(found: Sequence[AsvResults]) -> None:

@@ -196,6 +196,21 @@ def _parse_site(commands: Subparsers) -> None:
     site.add_argument("--machine", help="asv machine of the compared commits")
     site.add_argument("--env", help="asv environment of the compared commits")
     _add_factor(site, "regression factor for the comparison page (default 1.10; repeatable)")
+    order = site.add_mutually_exclusive_group()
+    order.add_argument(
+        "--repo",
+        type=Path,
+        metavar="PATH",
+        help="git repository whose first-parent history of asv.conf.json's branches orders "
+        "the commits, as asv does (default: the current repository when it holds them)",
+    )
+    order.add_argument(
+        "--commit-order",
+        type=Path,
+        metavar="FILE",
+        help="the commits in git order, one hash a line, oldest first (for results whose "
+        "repository is not at hand); without this or a repository, commits go by date",
+    )
     site.add_argument("--title", help="site title (default: the asv project name)")
     site.add_argument(
         "--force",

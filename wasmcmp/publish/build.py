@@ -22,6 +22,7 @@ from wasmcmp.publish.tables import regression_rows
 from wasmcmp.results.asv import AsvResults
 from wasmcmp.results.config import AsvConfig
 from wasmcmp.results.model import Run
+from wasmcmp.results.order import CommitOrder
 
 
 @dataclass(frozen=True)
@@ -48,21 +49,23 @@ def build_site(
     comparison: Comparison | None = None,
     title: str | None = None,
     force: bool = False,
+    order: CommitOrder | None = None,
 ) -> SiteReport:
     """Return what was written after building the static site for these results into ``out``.
 
     ``results`` are asv result folders (see ``results.read_asv``), ``runs`` pyperf runs (see
     ``results.read_pyperf``). ``config`` names the project and links commits when the
     folders carry no asv.conf.json of their own. With ``comparison`` (``compare.compare``),
-    a page shows base against head. The site is written to a temporary sibling folder and
-    renamed into place: if anything fails, a previous site at ``out`` is left untouched. A
-    folder holding files a build did not write is refused unless ``force`` (GitHub Pages'
-    ``CNAME`` is kept); a link to a folder is followed.
+    a page shows base against head. ``order`` (``results.find_commit_order``) puts commits in
+    git order, as asv does; without it they go by date, and the pages say so. The site is
+    written to a temporary sibling folder and renamed into place: if anything fails, a
+    previous site at ``out`` is left untouched. A folder holding files a build did not write
+    is refused unless ``force`` (GitHub Pages' ``CNAME`` is kept); a link is followed.
     """
     started = time.perf_counter()
     out = site_folder.check_out(Path(out), force=force)
     conf = config or next((r.config for r in results if r.config.source), AsvConfig())
-    index = build_index(results, runs, conf)
+    index = build_index(results, runs, conf, order)
     if not index.history:
         where = ", ".join(str(r.folder) for r in results) or "the given files"
         raise SiteError(

@@ -19,6 +19,7 @@ from wasmcmp import names
 from wasmcmp.results.asv import AsvResults
 from wasmcmp.results.config import AsvConfig
 from wasmcmp.results.model import Measurement, Run
+from wasmcmp.results.order import CommitOrder
 
 #: colours of the machine/environment series, colour-blind safe first
 SERIES_COLORS = (
@@ -129,14 +130,24 @@ class Index:
     scales: Mapping[str, fmt.Scale]
     #: per commit index, what the charts' tooltips and links need
     commit_json: Sequence[Mapping[str, Any]]
+    #: how the commits are ordered, in words for the pages
+    order: str = "by date"
+    #: commits left out because the given history does not hold them
+    off_history: int = 0
 
     def commits_json(self, used: Iterable[int]) -> dict[str, Any]:
         """Return the commits a page refers to, by commit index, for tooltips and links."""
         return {str(c): self.commit_json[c] for c in sorted(set(used))}
 
 
-def build_index(results: Sequence[AsvResults], runs: Sequence[Run], config: AsvConfig) -> Index:
-    """Return the index of asv results and pyperf runs; ``config`` links commits."""
+def build_index(
+    results: Sequence[AsvResults],
+    runs: Sequence[Run],
+    config: AsvConfig,
+    order: CommitOrder | None = None,
+) -> Index:
+    """Return the index of asv results and pyperf runs; ``config`` links commits, ``order``
+    (git's first-parent history) orders them; without it they go by date."""
     all_runs: list[tuple[Run, AsvConfig]] = []
     machines: dict[str, dict[str, str]] = {}
     for found in results:
@@ -148,6 +159,12 @@ def build_index(results: Sequence[AsvResults], runs: Sequence[Run], config: AsvC
     all_runs += [(run, config) for run in runs]
     keys = _commit_keys(run for run, _ in all_runs)
     commits = _commits(all_runs, from_asv, keys)
+    off_history = 0
+    if order is not None:
+        commits, off_history = _in_history(commits, order)
+        kept = {c.key for c in commits}
+        pairs = [(r, k) for r, k in zip(all_runs, keys, strict=True) if k in kept]
+        all_runs, keys = [r for r, _ in pairs], [k for _, k in pairs]
     commit_index = {c.key: i for i, c in enumerate(commits)}
 
     series_keys = sorted({(run.machine, run.env) for run, _ in all_runs})
@@ -168,10 +185,10 @@ def build_index(results: Sequence[AsvResults], runs: Sequence[Run], config: AsvC
         if s not in newest or c >= newest[s][0]:
             newest[s] = (c, run)
         machines.setdefault(run.machine, {})
-    order = sorted(cells, key=names.case_rank)
+    case_order = sorted(cells, key=names.case_rank)
     history = {
         case: {s: sorted(points.items()) for s, points in sorted(cells[case].items())}
-        for case in order
+        for case in case_order
     }
     env_info: dict[int, dict[str, str]] = {}
     failed: dict[int, tuple[int, frozenset[str]]] = {}
@@ -188,11 +205,27 @@ def build_index(results: Sequence[AsvResults], runs: Sequence[Run], config: AsvC
         machines=machines,
         env_info=env_info,
         runs_per_series=runs_per_series,
-        names={case: display(case, _first(history[case])) for case in order},
-        slugs=_slugs(order),
-        scales={case: _scale(history[case]) for case in order},
+        names={case: display(case, _first(history[case])) for case in case_order},
+        slugs=_slugs(case_order),
+        scales={case: _scale(history[case]) for case in case_order},
         commit_json=[{"id": c.key, "label": c.label, "t": c.stamp, "url": c.url} for c in commits],
+        order=f"in the order of {order.source}" if order else "by date",
+        off_history=off_history,
     )
+
+
+def _in_history(commits: Sequence[Commit], order: CommitOrder) -> tuple[list[Commit], int]:
+    """Return the commits in git order, runs without a commit (pyperf files) after them by
+    date, and how many commits the history does not hold (left out, as asv leaves out
+    results of commits off its branches)."""
+    position = order.positions()
+    placed = sorted(
+        (c for c in commits if c.is_hash and c.key.lower() in position),
+        key=lambda c: position[c.key.lower()],
+    )
+    unplaced = [c for c in commits if not c.is_hash]
+    off = sum(1 for c in commits if c.is_hash and c.key.lower() not in position)
+    return [*placed, *unplaced], off
 
 
 def _commits(

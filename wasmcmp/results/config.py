@@ -24,6 +24,8 @@ class AsvConfig:
     show_commit_url: str | None = None
     #: benchmark name regex -> relative step size below which asv reports no regression
     regressions_thresholds: Mapping[str, float] = field(default_factory=dict)
+    #: the branches asv follows, whose first-parent history orders the commits
+    branches: tuple[str, ...] = ()
     source: Path | None = None
 
     def commit_url(self, commit: str) -> str | None:
@@ -54,6 +56,7 @@ def read_asv_config(path: Path) -> AsvConfig:
         project_url=project_url if isinstance(project_url, str) else None,
         show_commit_url=commit_url if isinstance(commit_url, str) else None,
         regressions_thresholds=thresholds,
+        branches=tuple(str(b) for b in data.get("branches") or () if isinstance(b, str)),
         source=path,
     )
 

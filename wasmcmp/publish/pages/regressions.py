@@ -17,6 +17,8 @@ def render(context: Context) -> Iterable[Rendered]:
             "regressions": context.regression_rows,
             "threshold": DEFAULT_REGRESSION_THRESHOLD,
             "thresholds": sorted(context.config.regressions_thresholds.items()),
+            "order": context.index.order,
+            "off_history": context.index.off_history,
         },
     )
 
