@@ -80,12 +80,16 @@ class CallPaths:
     version = suite_version()
 
     def track_call(self, guest: str, approach: str, function: str, tier: str) -> dict[str, Any]:
-        """Return pyperf's per-call values (seconds) as asv samples."""
+        """Return the mean per-call time (seconds) of each pyperf worker process as asv
+        samples."""
         case = Case(guest, approach, function, tier)
         with tempfile.TemporaryDirectory(prefix="wasmcmp-asv-") as scratch:
             out = measure_cases([case], Path(scratch) / "run.json", pyperf_args=effort_args())
             run = read_pyperf(out)
-        samples = list(run.measurements[case.name].samples)
+        measured = run.measurements[case.name]
+        # One sample per pyperf worker process: values of one process share its memory layout
+        # and warm state, so the process is the independent unit asv's test should count.
+        samples = list(measured.units or measured.samples)
         return {"samples": samples, "number": int(run.metadata.get("loops", 1))}
 
     track_call.unit = "seconds"  # type: ignore[attr-defined]

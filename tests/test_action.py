@@ -63,6 +63,11 @@ def substitute(text: str, contexts: Mapping[str, Any]) -> str:
     return EXPRESSION.sub(lambda m: evaluate(m.group(1), contexts), text)
 
 
+def scalar(value: Any) -> str:
+    """Return a YAML scalar of ``env:`` or ``with:`` as the string GitHub passes: true, 3.11."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def read_commands_file(path: Path) -> dict[str, str]:
     """Return the name=value and name<<DELIMITER pairs of a GITHUB_OUTPUT/GITHUB_ENV file."""
     values: dict[str, str] = {}
@@ -167,7 +172,7 @@ def run_steps(
             raise UnsupportedByRunner(f"{name}: keys not supported by this runner: {unknown}")
         if job.failed:
             break
-        step_env = {k: substitute(str(v), contexts) for k, v in (step.get("env") or {}).items()}
+        step_env = {k: substitute(scalar(v), contexts) for k, v in (step.get("env") or {}).items()}
         files = {kind: temp / f"{kind}-{number}" for kind in ("output", "env", "path", "summary")}
         for path in files.values():
             path.write_text("")
@@ -181,7 +186,9 @@ def run_steps(
         }
         if "uses" in step:
             action = str(step["uses"]).split("@", 1)[0]
-            with_ = {k: substitute(str(v), contexts) for k, v in (step.get("with") or {}).items()}
+            with_ = {
+                k: substitute(scalar(v), contexts) for k, v in (step.get("with") or {}).items()
+            }
             outputs = dict(uses[action](with_, full_env))
             job.steps.append(Step(name, 0, outputs, "", ""))
         else:
@@ -512,7 +519,9 @@ def test_the_action_blocks_a_real_slowdown_and_explains_it(project: dict[str, An
     above_the_fold = job.summary.partition("<details>")[0]
     (row,) = [line for line in above_the_fold.splitlines() if f"<code>{SLOWED}</code>" in line]
     assert "regressed" in row
-    assert "| p&lt;" in row or "| p=" in row, "asv's Mann-Whitney U test should have decided"
+    # fast effort: 2 rounds x 2 pyperf processes are 4 independent units a side, too few for
+    # Mann-Whitney U to ever reach the family level, so asv's interval fallback decides
+    assert "| intervals apart |" in row, "the 99% intervals should have decided"
     assert f"<code>{UNTOUCHED}</code>" not in above_the_fold
     measure = next(s for s in job.steps if s.name == "Measure base and head, interleaved")
     assert "(round 2/2)" in measure.stdout, "base and head should alternate round by round"

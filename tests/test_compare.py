@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import pyperf
@@ -18,7 +19,10 @@ from hypothesis import strategies as st
 from wasmcmp.compare import (
     CI_OVERLAP,
     DEFAULT_FACTOR,
+    DEFAULT_INSTRUCTION_FACTOR,
+    DETERMINISTIC,
     FACTOR_ONLY,
+    FAMILY_LEVEL,
     MANN_WHITNEY_U,
     SIGNIFICANCE_LEVEL,
     FactorRule,
@@ -26,6 +30,7 @@ from wasmcmp.compare import (
     Verdict,
     compare,
     crossing_changes,
+    holm,
     judge,
     parse_factors,
     ratio,
@@ -456,3 +461,66 @@ def test_a_case_already_failing_on_base_does_not_block() -> None:
     assert still_broken.blocking == ()
     newly_broken = compare(run(set()), run({"broken"}))
     assert [c.case for c in newly_broken.blocking] == ["broken"]
+
+
+# -- statistics that fit how the numbers were taken ----------------------------------------------
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=4), st.floats(0, 1), min_size=1, max_size=30))
+def test_holm_adjusts_upward_and_keeps_the_order(p_values: dict[str, float]) -> None:
+    adjusted = holm(p_values)
+    assert set(adjusted) == set(p_values)
+    for case, p in p_values.items():
+        assert p <= adjusted[case] <= 1.0
+        assert adjusted[case] <= min(1.0, len(p_values) * p) + 1e-12
+    ranked = sorted(p_values, key=lambda c: (p_values[c], c))
+    values = [adjusted[c] for c in ranked]
+    assert values == sorted(values)
+
+
+def test_a_comparison_tests_its_cases_as_one_family() -> None:
+    names = [f"go/exported/f{i}/checked" for i in range(24)]
+    base = run({n: spread(100 * NS) for n in names})
+    head = run({n: spread((130 if i == 0 else 100) * NS) for i, n in enumerate(names)})
+    result = compare(base, head)
+    assert result.level == FAMILY_LEVEL
+    raw = {
+        n: significance(base.measurements[n], head.measurements[n], FAMILY_LEVEL / 24)
+        for n in names
+    }
+    expected = holm({n: s.raw_p_value for n, s in raw.items() if s.raw_p_value is not None})
+    for row in result.cases:
+        assert row.significance is not None
+        assert row.significance.p_value == pytest.approx(expected[row.case])
+        assert row.significance.significant == (expected[row.case] < FAMILY_LEVEL)
+    assert [r.case for r in result.cases if r.verdict is Verdict.REGRESSED] == [names[0]]
+
+
+def test_process_means_are_the_units_of_the_test() -> None:
+    # every value of head is slower, but the four processes' means are the same as base's:
+    # values inside one process are not independent, so this is no evidence of a change
+    means = (1.00, 1.04, 0.97, 1.02, 0.99, 1.03, 0.98, 1.01)
+    base = replace(m("c", spread(100 * NS)), units=tuple(x * 100 * NS for x in means))
+    head = replace(m("c", spread(103 * NS)), units=base.units)
+    per_process = significance(base, head)
+    assert per_process.test == MANN_WHITNEY_U
+    assert not per_process.significant
+    assert significance(replace(base, units=()), replace(head, units=())).significant
+
+
+def test_instruction_counts_are_judged_by_their_threshold() -> None:
+    def counts(value: float) -> Measurement:
+        return replace(m("go/exported/add/checked@instructions", [value] * 3), unit="instructions")
+
+    case = "go/exported/add/checked@instructions"
+    base = Run(Path("b.json"), "m", "e", {case: counts(1000.0)})
+    for head_count, verdict in ((1015.0, Verdict.REGRESSED), (1005.0, Verdict.UNCHANGED)):
+        head = Run(Path("h.json"), "m", "e", {case: counts(head_count)})
+        row = compare(base, head).cases[0]
+        assert row.significance is not None
+        assert row.significance.test == DETERMINISTIC
+        assert row.factor == DEFAULT_INSTRUCTION_FACTOR
+        assert row.verdict is verdict
+    lenient = parse_factors(["*@instructions=1.02"])
+    head = Run(Path("h.json"), "m", "e", {case: counts(1015.0)})
+    assert compare(base, head, lenient).cases[0].verdict is Verdict.UNCHANGED

@@ -73,6 +73,18 @@ def test_a_missing_branch_falls_back_to_head(merged_repo: tuple[Path, list[str],
     assert "HEAD" in order.source
 
 
+def test_a_shallow_clone_is_not_taken_for_the_history(
+    merged_repo: tuple[Path, list[str], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, main, _ = merged_repo
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow))
+    with pytest.raises(ResultsError, match="shallow clone"):
+        git_commit_order(shallow, ["main"])
+    monkeypatch.chdir(shallow)
+    assert find_commit_order(main) is None  # date order, rather than all but one left out
+
+
 def test_a_folder_without_history_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="not a git repository"):
         git_commit_order(tmp_path, ["main"])

@@ -403,6 +403,23 @@ def test_pyperf_file_is_read_as_one_run(tmp_path: Path) -> None:
     assert m.ci_low <= m.value <= m.ci_high
 
 
+def test_each_pyperf_worker_process_is_one_unit(tmp_path: Path) -> None:
+    import pyperf
+
+    processes = [[1.0e-6, 1.2e-6, 1.1e-6], [2.0e-6, 2.2e-6, 2.1e-6]]
+    # the calibration run has warmups only; each worker process then records its values
+    runs = [pyperf.Run([], warmups=[(1, 1.5e-6)], metadata={"name": "c", "loops": 1})]
+    runs += [
+        pyperf.Run(values, warmups=[(1, values[0])], metadata={"name": "c", "loops": 1})
+        for values in processes
+    ]
+    path = tmp_path / "run.json"
+    pyperf.BenchmarkSuite([pyperf.Benchmark(runs)]).dump(str(path))
+    measured = read_pyperf(path).measurements["c"]
+    assert len(measured.samples) == 6
+    assert measured.units == pytest.approx((1.1e-6, 2.1e-6))
+
+
 def test_a_damaged_pyperf_file_is_an_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
     path.write_text('{"version": "1.0", "benchmarks": [')

@@ -1,10 +1,17 @@
 """Compare a baseline run with a head run: ratio, interval, significance and a verdict per case.
 
-The test is asv's own: a two-sided Mann-Whitney U test on the raw samples at p < 0.002
-(``asv._stats``, as ``asv compare`` and ``asv continuous`` use it). When a side has too few
-samples for that test to ever reach the level, asv's fallback applies: the two 99% confidence
-intervals of the median must not overlap. A case regresses only when the change is both
-significant and beyond its factor.
+Wall time: the test is asv's two-sided Mann-Whitney U (``asv._stats``), on independent units:
+one mean per pyperf worker process, since values from one process share its memory layout
+and warm state and are not independent. A pull request compares many cases at once, so the
+p-values of a comparison are adjusted with Holm's method and a case is significant when its
+adjusted p is below the family level (1%): the chance that noise calls any case of the
+comparison different stays under 1%. When a case has too few units for the test to ever reach
+that, asv's fallback applies: the two 99% confidence intervals must not overlap.
+
+Instruction counts are deterministic up to a small jitter: no test, a count regresses when it
+grows beyond its threshold (1% by default), set above the jitter measured here.
+
+A case regresses only when the change is both significant and beyond its factor.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from asv import _stats
@@ -24,6 +31,18 @@ from wasmcmp.results.model import Measurement, Run
 #: asv's ``p_threshold``: the strict level at which a difference counts as significant.
 SIGNIFICANCE_LEVEL = 0.002
 
+#: the chance, for a whole comparison, that noise calls any case different (Holm's method)
+FAMILY_LEVEL = 0.01
+
+#: how the p-values of one comparison are adjusted together
+CORRECTION = "Holm"
+
+#: a count of instructions regresses when it grows by more than this factor
+DEFAULT_INSTRUCTION_FACTOR = 1.01
+
+#: units whose values are deterministic counts, judged by threshold alone
+DETERMINISTIC_UNITS = frozenset({"instructions"})
+
 #: A case regresses when head is slower than base by more than this factor (and significantly).
 DEFAULT_FACTOR = 1.10
 
@@ -31,6 +50,7 @@ DEFAULT_FACTOR = 1.10
 MANN_WHITNEY_U = "Mann-Whitney U"
 CI_OVERLAP = "99% CI overlap"
 FACTOR_ONLY = "none (no samples or interval): the factor alone decides"
+DETERMINISTIC = "none (a deterministic count): the threshold decides"
 
 
 class Verdict(StrEnum):
@@ -62,12 +82,17 @@ class Factors:
 
     default: float = DEFAULT_FACTOR
     rules: tuple[FactorRule, ...] = ()
+    #: the default for instruction counts (``...@instructions`` cases)
+    instructions: float = DEFAULT_INSTRUCTION_FACTOR
 
     def for_case(self, case: str) -> float:
         """Return the factor that applies to a case."""
         for rule in reversed(self.rules):
             if fnmatch.fnmatchcase(case, rule.pattern):
                 return rule.factor
+        name = names.parse(case)
+        if name is not None and name.metric == "instructions":
+            return self.instructions
         return self.default
 
 
@@ -107,21 +132,26 @@ class Significance:
     p_value: float | None
     significant: bool
     level: float = SIGNIFICANCE_LEVEL
+    #: the p-value before the comparison's correction (``p_value`` is after it)
+    raw_p_value: float | None = None
 
 
 def significance(
     base: Measurement, head: Measurement, level: float = SIGNIFICANCE_LEVEL
 ) -> Significance:
-    """Return whether base and head differ, decided exactly as ``asv._stats.is_different``."""
-    a = [x for x in base.samples if not math.isnan(x)]
-    b = [x for x in head.samples if not math.isnan(x)]
+    """Return whether base and head differ, decided exactly as ``asv._stats.is_different``,
+    on the independent units of each side (its process means, else its samples)."""
+    if _deterministic(base, head):
+        return Significance(DETERMINISTIC, None, True, level)
+    a = [x for x in _units(base) if not math.isnan(x)]
+    b = [x for x in _units(head) if not math.isnan(x)]
     if a and b:
         # The smallest p-value the exact test can give with these sample counts: when it is
         # not below the level, the test cannot decide and asv falls back to the intervals.
         p_min = 1 / _stats.binom(len(a) + len(b), min(len(a), len(b)))
         if p_min < level:
             _, p = _stats.mann_whitney_u(a, b)
-            return Significance(MANN_WHITNEY_U, float(p), bool(p < level), level)
+            return Significance(MANN_WHITNEY_U, float(p), bool(p < level), level, float(p))
     if _without_statistics(base) or _without_statistics(head):
         # One sample, or neither samples nor an interval (asv --quick, a plain track result):
         # asv's compare then lets the factor alone decide, and so does this.
@@ -134,6 +164,14 @@ def significance(
         level,
     )
     return Significance(CI_OVERLAP, None, bool(different), level)
+
+
+def _deterministic(base: Measurement, head: Measurement) -> bool:
+    return base.unit in DETERMINISTIC_UNITS and head.unit in DETERMINISTIC_UNITS
+
+
+def _units(m: Measurement) -> tuple[float, ...]:
+    return m.units if len(m.units) >= 2 else m.samples
 
 
 def _without_statistics(m: Measurement) -> bool:
@@ -169,8 +207,13 @@ def judge(
     factor: float,
     level: float = SIGNIFICANCE_LEVEL,
 ) -> CaseComparison:
-    """Return the comparison of a case measured on both sides."""
-    sig = significance(base, head, level)
+    """Return the comparison of one case measured on both sides, tested on its own."""
+    return _decide(case, base, head, factor, significance(base, head, level))
+
+
+def _decide(
+    case: str, base: Measurement, head: Measurement, factor: float, sig: Significance
+) -> CaseComparison:
     r = ratio(base.value, head.value)
     # Same inequalities as asv's _is_result_better, so a verdict here matches asv's marks.
     if sig.significant and head.value > base.value * factor:
@@ -180,6 +223,43 @@ def judge(
     else:
         verdict = Verdict.UNCHANGED
     return CaseComparison(case, base, head, r, factor, sig, verdict)
+
+
+def holm(p_values: Mapping[str, float]) -> dict[str, float]:
+    """Return Holm's adjusted p-values: compare each with the family level."""
+    ordered = sorted(p_values.items(), key=lambda kv: kv[1])
+    m = len(ordered)
+    adjusted: dict[str, float] = {}
+    running = 0.0
+    for k, (case, p) in enumerate(ordered):
+        running = max(running, min(1.0, (m - k) * p))
+        adjusted[case] = running
+    return adjusted
+
+
+def family_significance(
+    pairs: Mapping[str, tuple[Measurement, Measurement]], level: float = FAMILY_LEVEL
+) -> dict[str, Significance]:
+    """Return each case's significance within a comparison of all of them: Mann-Whitney U
+    on process units with Holm's adjustment, so that noise calls any case different with a
+    chance below ``level``; cases whose units are too few for that fall back to asv's
+    99% intervals, and deterministic counts are left to their threshold."""
+    # a case can be tested only if its smallest possible p survives Holm's strictest step
+    family = sum(1 for b, h in pairs.values() if not _deterministic(b, h))
+    strictest = level / max(1, family)
+    raw = {case: significance(b, h, strictest) for case, (b, h) in pairs.items()}
+    tested = {
+        case: sig.raw_p_value
+        for case, sig in raw.items()
+        if sig.test == MANN_WHITNEY_U and sig.raw_p_value is not None
+    }
+    adjusted = holm(tested)
+    return {
+        case: replace(sig, p_value=adjusted[case], significant=adjusted[case] < level, level=level)
+        if case in adjusted
+        else sig
+        for case, sig in raw.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -329,9 +409,9 @@ def compare(
     base: Run,
     head: Run,
     factors: Factors | None = None,
-    level: float = SIGNIFICANCE_LEVEL,
+    level: float = FAMILY_LEVEL,
 ) -> Comparison:
-    """Return the Comparison of every case found in either run."""
+    """Return the Comparison of every case found in either run, tested as one family."""
     factors = factors or Factors()
     base_cases = set(base.measurements) | base.failed
     head_cases = set(head.measurements) | head.failed
@@ -347,6 +427,12 @@ def compare(
             f"nothing to compare: {base.source} ({_some(base_cases)}) and {head.source} "
             f"({_some(head_cases)}) share no case; measure the same cases on both sides"
         )
+    pairs = {
+        case: (base.measurements[case], head.measurements[case])
+        for case in cases
+        if case in base.measurements and case in head.measurements and case not in head.failed
+    }
+    tested = family_significance(pairs, level)
     rows: list[CaseComparison] = []
     for case in cases:
         b = base.measurements.get(case)
@@ -359,7 +445,7 @@ def compare(
         elif b is None:
             rows.append(CaseComparison(case, None, h, None, factor, None, Verdict.NEW))
         else:
-            rows.append(judge(case, b, h, factor, level))
+            rows.append(_decide(case, b, h, factor, tested[case]))
     return Comparison(base, head, tuple(rows), factors, level, crossing_changes(base, head))
 
 
@@ -373,8 +459,13 @@ def _some(cases: set[str], shown: int = 3) -> str:
 __all__ = [
     "BLOCKING",
     "CI_OVERLAP",
+    "CORRECTION",
     "DEFAULT_FACTOR",
+    "DEFAULT_INSTRUCTION_FACTOR",
+    "DETERMINISTIC",
+    "DETERMINISTIC_UNITS",
     "FACTOR_ONLY",
+    "FAMILY_LEVEL",
     "MANN_WHITNEY_U",
     "SIGNIFICANCE_LEVEL",
     "CaseComparison",
@@ -391,6 +482,8 @@ __all__ = [
     "crossing_between",
     "crossing_changes",
     "crossings",
+    "family_significance",
+    "holm",
     "judge",
     "parse_factors",
     "ratio",

@@ -30,6 +30,15 @@ FUNCTIONS = ("add", "cube")
 #: how values cross wasmtime's API, in display order
 TIERS = ("checked", "unchecked")
 
+#: what is measured: wall time per call (the headline, unnamed), or instructions per call;
+#: any other metric is written after the case name: ``go/exported/add/checked@instructions``
+TIME = "time"
+METRICS = (TIME, "instructions")
+METRIC_MARK = "@"
+
+#: the unit each metric's values are in
+METRIC_UNITS = {TIME: "seconds", "instructions": "instructions"}
+
 
 @dataclass(frozen=True, order=True)
 class CaseName:
@@ -39,8 +48,15 @@ class CaseName:
     approach: str
     function: str
     tier: str
+    metric: str = TIME
 
     def __str__(self) -> str:
+        case = f"{self.guest}/{self.approach}/{self.function}/{self.tier}"
+        return case if self.metric == TIME else f"{case}{METRIC_MARK}{self.metric}"
+
+    @property
+    def case(self) -> str:
+        """Return the case's name without its metric: the call path it measures."""
         return f"{self.guest}/{self.approach}/{self.function}/{self.tier}"
 
     @property
@@ -53,12 +69,16 @@ class CaseName:
         """Return the exported case an imported case's ratio divides by (None otherwise)."""
         if not self.is_imported:
             return None
-        return CaseName(self.guest, EXPORTED, self.function, self.tier)
+        return CaseName(self.guest, EXPORTED, self.function, self.tier, self.metric)
 
     @property
     def group(self) -> tuple[str, str, str]:
         """Return what the exported and imported cases of one comparison share."""
         return (self.guest, self.function, self.tier)
+
+    def measured_by(self, metric: str) -> CaseName:
+        """Return the same case under another metric."""
+        return CaseName(self.guest, self.approach, self.function, self.tier, metric)
 
 
 def parts(name: str) -> list[str]:
@@ -71,46 +91,63 @@ def parse(name: str) -> CaseName | None:
 
     A name is a case when it has four ``/``-separated parts and an exported or imported
     approach; the guest, function and tier may be any word (results name guests of their own).
+    A metric other than time follows the name after ``@``.
     """
-    found = parts(name)
+    path, mark, metric = name.partition(METRIC_MARK)
+    if mark and not metric:
+        return None
+    found = parts(path)
     if len(found) != len(AXES) or not all(found):
         return None
-    case = CaseName(*found)
+    case = CaseName(found[0], found[1], found[2], found[3], metric or TIME)
     if case.approach != EXPORTED and not case.is_imported:
         return None
     return case
 
 
-def from_params(params: Mapping[str, str]) -> CaseName | None:
-    """Return the case an asv parameter combination names, if its names are exactly AXES."""
+def from_params(params: Mapping[str, str], unit: str = "seconds") -> CaseName | None:
+    """Return the case an asv parameter combination names, if its names are exactly AXES;
+    the benchmark's unit tells the metric (seconds: time)."""
     if tuple(params) != AXES:
         return None
-    case = CaseName(*(params[axis] for axis in AXES))
+    guest, approach, function, tier = (params[axis] for axis in AXES)
+    case = CaseName(guest, approach, function, tier, metric_of(unit))
     if case.approach != EXPORTED and not case.is_imported:
         return None
     return case
 
 
-def identify(name: str, benchmark: str, params: Iterable[tuple[str, str]]) -> CaseName | None:
+def metric_of(unit: str) -> str:
+    """Return the metric whose values are in this unit (any unit but seconds names itself)."""
+    return TIME if unit in ("seconds", "") else unit
+
+
+def identify(
+    name: str, benchmark: str, params: Iterable[tuple[str, str]], unit: str = "seconds"
+) -> CaseName | None:
     """Return the case a measured result is, from its parameters or, without any, its name."""
     pairs = dict(params)
     if pairs:
-        return from_params(pairs)
+        return from_params(pairs, unit)
     if benchmark in ("", name):
         return parse(name)
     return None
 
 
-def benchmark_name(benchmark: str, params: Mapping[str, str] | None = None) -> str:
+def benchmark_name(
+    benchmark: str, params: Mapping[str, str] | None = None, unit: str = "seconds"
+) -> str:
     """Return the display name of an asv benchmark with parameters.
 
     Benchmarks parameterized by exactly the AXES are named as wasmcmp cases
-    (``go/exported/add/checked``); any other is ``name(value, ...)``.
+    (``go/exported/add/checked``, or ``...@instructions`` for a count); any other is
+    ``name(value, ...)``.
     """
     if not params:
         return benchmark
-    if tuple(params) == AXES:
-        return "/".join(params[axis] for axis in AXES)
+    case = from_params(params, unit)
+    if case is not None:
+        return str(case)
     return f"{benchmark}({', '.join(params.values())})"
 
 
@@ -148,7 +185,11 @@ __all__ = [
     "FUNCTIONS",
     "GUESTS",
     "IMPORTED_PREFIX",
+    "METRICS",
+    "METRIC_MARK",
+    "METRIC_UNITS",
     "TIERS",
+    "TIME",
     "CaseName",
     "approach_rank",
     "benchmark_name",
@@ -157,6 +198,7 @@ __all__ = [
     "from_params",
     "group_rank",
     "identify",
+    "metric_of",
     "parse",
     "parts",
 ]

@@ -294,7 +294,7 @@ def _scale(by_series: History) -> fmt.Scale:
 
 def display(case: str, m: Measurement) -> CaseDisplay:
     """Return how a case is shown: a wasmcmp case whole, another benchmark's module muted."""
-    parsed = names.identify(case, m.benchmark, m.params)
+    parsed = names.identify(case, m.benchmark, m.params, m.unit)
     if parsed is not None:
         return CaseDisplay(case, "", case, parsed)
     bench = m.benchmark or case

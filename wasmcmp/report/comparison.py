@@ -14,6 +14,7 @@ from typing import Any
 from wasmcmp import format as fmt
 from wasmcmp.compare import (
     CI_OVERLAP,
+    CORRECTION,
     MANN_WHITNEY_U,
     CaseComparison,
     Comparison,
@@ -28,7 +29,9 @@ from wasmcmp.results.model import Measurement, Run
 #: header, not by this line.)
 COMMENT_MARKER = "<!-- wasmcmp:compare -->"
 
-#: GitHub refuses comment bodies longer than this many characters.
+#: GitHub refuses comment bodies longer than 65,536 characters; the comment workflow checks
+#: bytes (a character count can be fooled by invalid UTF-8), so the comment stays under this
+#: many bytes, which holds both.
 COMMENT_LIMIT = 65_536
 
 #: Version of the JSON document ``render_json`` writes.
@@ -78,15 +81,20 @@ def headline(comparison: Comparison) -> str:
 
 
 def method(comparison: Comparison, *, quote: Callable[[str], str] = str) -> str:
-    """Return how verdicts are reached: the test, its level and the factors."""
+    """Return how verdicts are reached: the tests, their levels and the factors."""
     f = comparison.factors
     rules = "".join(f"; {quote(r.pattern)}: {r.factor:.2f}" for r in f.rules)
     return (
-        f"a case regressed or improved when head/base is beyond its factor ({f.default:.2f}"
-        f"{rules}) and the difference is significant: two-sided {MANN_WHITNEY_U} test on the "
-        f"samples at p < {comparison.level:g}, as asv uses; where the samples are too few for "
-        "that test to reach the level, asv's fallback decides: the 99% confidence intervals of "
-        "the two medians must not overlap. "
+        f"a case regressed or improved when head/base is beyond its factor (time "
+        f"{f.default:.2f}, instructions {f.instructions:.2f}{rules}) and the difference is "
+        f"significant. Time: two-sided {MANN_WHITNEY_U} test on one mean per pyperf worker "
+        f"process (values of one process are not independent), p-values adjusted together "
+        f"with {CORRECTION}'s method and compared with p < {comparison.level:g}, so that noise "
+        "calls any case of this comparison different with a chance below "
+        f"{comparison.level:.0%}; where the units are too few for that, asv's fallback "
+        "decides: the 99% confidence intervals of the two medians must not overlap. "
+        "Instructions are deterministic up to a small jitter: the threshold alone decides, "
+        "and they do not see time spent waiting (the thread conduit's wake-ups). "
         "A case that fails in head blocks like a regression"
     )
 
@@ -237,14 +245,15 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
     ]
     body_rows = ["| " + " | ".join(_case_row(x)) + " |" for x in _sorted(c.cases)]
     if limit is not None:
-        fixed = len("\n".join([*top, *opening, *header, *closing])) + 200
+        fixed = len("\n".join([*top, *opening, *header, *closing]).encode()) + 200
         kept: list[str] = []
         used = fixed
         for row in body_rows:
-            if used + len(row) + 1 > limit:
+            size = len(row.encode()) + 1
+            if used + size > limit:
                 break
             kept.append(row)
-            used += len(row) + 1
+            used += size
         left = len(body_rows) - len(kept)
         if left:
             kept.append(f"| … | {left} more cases: see the job summary | | | | | |")
@@ -305,6 +314,8 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
             "name": MANN_WHITNEY_U,
             "alternative": "two-sided",
             "level": c.level,
+            "unit": "one mean per pyperf worker process (asv: one sample per process)",
+            "correction": CORRECTION,
             "fallback": CI_OVERLAP,
         },
         "factors": {

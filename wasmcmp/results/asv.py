@@ -321,10 +321,11 @@ def _layout(
                 "benchmarks.json's; read with the result's own (other files may do the same)",
             )
         )
+    unit = info.unit if info is not None else _unit_from_name(name)
     found = []
     for combo in itertools.islice(itertools.product(*param_values), held):
         params = tuple(zip(names, (_unquote(v) for v in combo), strict=True))
-        found.append((benchmark_name(name, dict(params)), params))
+        found.append((benchmark_name(name, dict(params), unit), params))
     reading.layouts[key] = found
     return found
 

@@ -30,6 +30,11 @@ class Measurement:
     benchmark: str = ""
     params: tuple[tuple[str, str], ...] = ()
     unit: str = "seconds"
+    #: the independent units of the significance test: one mean per pyperf worker process
+    #: (values from one process share its memory layout and warm state); empty when the
+    #: grouping is unknown, and the samples are the units (the asv suite records one
+    #: sample per process)
+    units: tuple[float, ...] = ()
 
     @property
     def spread(self) -> float:

@@ -59,6 +59,11 @@ def read_commit_order(path: Path) -> CommitOrder:
 def git_commit_order(repo: Path, branches: Sequence[str] = ()) -> CommitOrder:
     """Return the first-parent history of the branches, oldest first; of HEAD when none of
     them exists in the repository (a clone may name its default branch otherwise)."""
+    if _shallow(repo):
+        raise ResultsError(
+            f"{repo}: a shallow clone holds only part of the history; fetch all of it "
+            "(actions/checkout with fetch-depth: 0) or give --commit-order FILE"
+        )
     found: dict[str, None] = {}
     used: list[str] = []
     for branch in branches:
@@ -77,10 +82,20 @@ def git_commit_order(repo: Path, branches: Sequence[str] = ()) -> CommitOrder:
     )
 
 
+def _shallow(repo: Path) -> bool:
+    listed = _git(repo, "rev-parse", "--is-shallow-repository")
+    return listed is not None and listed == ["true"]
+
+
 def _rev_list(repo: Path, branch: str) -> list[str] | None:
+    return _git(repo, "rev-list", "--first-parent", "--reverse", branch, "--")
+
+
+def _git(repo: Path, *args: str) -> list[str] | None:
+    """Return git's output lines, or None when git says no (not a repository, no branch)."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(repo), "rev-list", "--first-parent", "--reverse", branch, "--"],
+            ["git", "-C", str(repo), *args],
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT,
@@ -89,7 +104,7 @@ def _rev_list(repo: Path, branch: str) -> list[str] | None:
     except FileNotFoundError as exc:
         raise ResultsError("git is not installed; give --commit-order FILE instead") from exc
     except subprocess.TimeoutExpired as exc:
-        raise ResultsError(f"{repo}: git took over {GIT_TIMEOUT:g} s to list {branch}") from exc
+        raise ResultsError(f"{repo}: git took over {GIT_TIMEOUT:g} s to answer") from exc
     if done.returncode != 0:
         return None
     return [line.strip().lower() for line in done.stdout.splitlines() if line.strip()]

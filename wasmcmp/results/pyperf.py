@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from wasmcmp.errors import ResultsError
 from wasmcmp.results.model import Measurement, Run, measurement_from_samples
@@ -41,7 +44,9 @@ def read_pyperf(path: Path) -> Run:
             warnings.append(f"{path}: case {name!r}: {left} not finite (inf or nan); left out")
         if not finite:
             continue
-        measurements[name] = measurement_from_samples(name, finite)
+        measurements[name] = replace(
+            measurement_from_samples(name, finite), units=_process_means(bench)
+        )
         if not metadata:
             metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
     date = _parse_pyperf_date(metadata.get("date"))
@@ -57,6 +62,16 @@ def read_pyperf(path: Path) -> Run:
         metadata=metadata,
         warnings=tuple(warnings),
     )
+
+
+def _process_means(bench: Any) -> tuple[float, ...]:
+    """Return the mean of each worker process's values (calibration runs have none)."""
+    means = []
+    for run in bench.get_runs():
+        values = [v for v in run.values if math.isfinite(v)]
+        if values:
+            means.append(statistics.fmean(values))
+    return tuple(means)
 
 
 def _parse_pyperf_date(text: str | None) -> datetime | None:
