@@ -43,3 +43,7 @@ class InvalidFactor(WasmcmpError):
 
 class SiteError(WasmcmpError):
     """The site cannot be written: the output folder or the templates are unusable."""
+
+
+class OutputLocked(WasmcmpError):
+    """Another run is writing the same output file."""

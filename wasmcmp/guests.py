@@ -7,6 +7,9 @@ A guest is a folder holding three modules, ``exported``, ``imported_add`` and
   exports ``_initialize``, which is called once after instantiation);
 - ``imported_{add,cube}`` export ``_start`` and ``memory`` and import the conduit for their
   function (see ``CONDUITS``); ``_start`` loops forever asking the host for work.
+
+Besides the conduit a module may import only WASI (``wasi_snapshot_preview1``), which the
+host gives it with nothing to wait on.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ CONDUITS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
 }
 
 CONDUIT_MODULE = "conduit"
+
+#: the only other module a guest may import from: the host gives it a WASI with nothing to
+#: wait on (see ``wasmcmp.paths.callpath``)
+WASI_MODULE = "wasi_snapshot_preview1"
 
 #: module roles; each is also the Go package of the seed's guest that builds it
 ROLES = ("exported", "imported_add", "imported_cube")
@@ -122,7 +129,7 @@ def load_module(engine: wasmtime.Engine, guest: Guest, role: str) -> wasmtime.Mo
         module = wasmtime.Module(engine, data.decode() if path.suffix == ".wat" else data)
     except (wasmtime.WasmtimeError, UnicodeDecodeError) as exc:
         raise GuestInvalid(
-            f"guest {guest.name!r}: {path} is not a valid WebAssembly module: {_first_line(exc)}"
+            f"guest {guest.name!r}: {path} is not a valid WebAssembly module: {describe_error(exc)}"
         ) from exc
     check_abi(guest, role, module)
     with _compiled_lock:
@@ -134,6 +141,13 @@ def check_abi(guest: Guest, role: str, module: wasmtime.Module) -> None:
     """Raise GuestAbiMismatch unless the module has the exports and imports its role needs."""
     exports = {e.name: e.type for e in module.exports}
     where = f"guest {guest.name!r} ({guest.module_file(role).name})"
+    provided = (WASI_MODULE,) if role == "exported" else (WASI_MODULE, CONDUIT_MODULE)
+    for imp in module.imports:
+        if imp.module not in provided:
+            raise GuestAbiMismatch(
+                f"{where}: imports {imp.module}.{imp.name}, but the host provides only "
+                f"{' and '.join(m + '.*' for m in provided)} to this module"
+            )
     if role == "exported":
         for name, signature in EXPORTS.items():
             _expect_func(where, "export", name, exports.get(name), signature)
@@ -188,8 +202,22 @@ def _signature_text(signature: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
     return f"({', '.join(params)}) -> ({', '.join(results)})"
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def describe_error(exc: BaseException) -> str:
+    """Return wasmtime's whole reason for an error or trap, on one line.
+
+    wasmtime's text is a headline, a backtrace, then "Caused by:" and the causes, the
+    innermost last: the limit a module broke or the trap's reason lives there. The
+    backtrace is left out (the caller names the first frame if it wants).
+    """
+    text = str(exc).strip()
+    head, _, causes = text.partition("Caused by:")
+    headline = head.strip().splitlines()[0] if head.strip() else ""
+    if headline.startswith("error while executing at wasm backtrace"):
+        headline = ""
+    reasons = [line.strip() for line in causes.splitlines() if line.strip()]
+    # several causes come numbered "0: ...", "1: ..."
+    reasons = [r.split(": ", 1)[1] if r.split(":", 1)[0].isdigit() else r for r in reasons]
+    return ": ".join(filter(None, [headline, *reasons])) or type(exc).__name__
 
 
 def go_binary() -> Path:

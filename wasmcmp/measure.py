@@ -9,19 +9,21 @@ program: ``python -m wasmcmp.measure --case NAME ... -o FILE`` accepts every pyp
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.metadata
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from wasmcmp import __version__
 from wasmcmp.cases import Case, expected
-from wasmcmp.errors import MeasurementFailed, WasmcmpError
+from wasmcmp.errors import MeasurementFailed, OutputLocked, WasmcmpError
 from wasmcmp.paths import DEFAULT_TIMEOUT, CallPath
 
 #: pyperf effort levels: how many worker processes and values per case
@@ -60,36 +62,105 @@ def measure(
     """Return ``output``, the pyperf JSON of measuring the cases, written once all succeeded.
 
     The file is written to a temporary sibling and renamed into place, so a failed run
-    leaves no partial file (and an earlier file of that name untouched).
+    leaves no partial file (and an earlier file of that name untouched). The output is
+    locked for the run: a second run writing the same file is refused with OutputLocked.
+    SIGTERM stops the run as Ctrl-C does: pyperf's processes are killed and nothing is left
+    behind.
     """
     if effort not in EFFORTS:
         raise WasmcmpError(f"unknown effort {effort!r}: expected one of {', '.join(EFFORTS)}")
     if not cases:
         raise WasmcmpError("no cases to measure")
-    for case in cases:
-        check(case, timeout)
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as scratch:
-        partial = Path(scratch) / output.name
-        command = [
-            sys.executable,
-            "-m",
-            "wasmcmp.measure",
-            *EFFORTS[effort],
-            *pyperf_args,
-            "--call-timeout",
-            repr(timeout),
-            "-o",
-            str(partial),
-        ]
+    command = [
+        sys.executable,
+        "-m",
+        "wasmcmp.measure",
+        *EFFORTS[effort],
+        *pyperf_args,
+        "--call-timeout",
+        repr(timeout),
+    ]
+    for case in cases:
+        command += ["--case", case.name]
+    with _sigterm_interrupts():
         for case in cases:
-            command += ["--case", case.name]
-        _run_pyperf(command, progress)
-        if not partial.is_file():
-            raise MeasurementFailed(f"pyperf wrote no results for {output}")
-        os.replace(partial, output)
+            check(case, timeout)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            _locked(output),
+            tempfile.TemporaryDirectory(dir=output.parent, prefix=f".{output.name}.") as scratch,
+        ):
+            partial = Path(scratch) / output.name
+            _run_pyperf([*command, "-o", str(partial)], progress)
+            if not partial.is_file():
+                raise MeasurementFailed(f"pyperf wrote no results for {output}")
+            os.replace(partial, output)
     return output
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """Make SIGTERM unwind like Ctrl-C while measuring, unless someone handles it already.
+
+    Python's default ends the process on the spot, leaving pyperf's processes (a session
+    of their own) running and the scratch folder and lock file behind.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+    if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield  # the CLI (or the embedding program) already turns it into an exception
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _locked(output: Path) -> Iterator[None]:
+    """Hold the output's lock file beside it for the run; remove it after.
+
+    The lock is an flock, which the kernel drops when its holder dies: a lock file left by
+    a killed run is stale by construction and is simply taken over.
+    """
+    lock = output.with_name(f".{output.name}.lock")
+    descriptor = _take_lock(lock, output)
+    try:
+        os.ftruncate(descriptor, 0)
+        os.write(descriptor, f"pid {os.getpid()} on {socket.gethostname()}".encode())
+        yield
+    finally:
+        # Removed before it is unlocked: a run waiting on this file then sees it is gone.
+        lock.unlink(missing_ok=True)
+        os.close(descriptor)
+
+
+def _take_lock(lock: Path, output: Path) -> int:
+    while True:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip()
+            os.close(descriptor)
+            raise OutputLocked(
+                f"{output} is being written by another wasmcmp run "
+                f"({holder or 'one that is starting'}; lock file {lock}): wait for it to "
+                "finish or write elsewhere with -o"
+            ) from None
+        # The holder may have removed the file between our open and our lock: this lock
+        # would then guard nothing, and the file there now is the one to take.
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(descriptor), os.stat(lock)):
+                return descriptor
+        os.close(descriptor)
 
 
 def _run_pyperf(command: list[str], progress: Callable[[str], None] | None) -> None:

@@ -18,23 +18,19 @@ class ExportedPath(CallPath):
 
     def __init__(self, guest: Guest, function: str, tier: str, timeout: float) -> None:
         super().__init__(guest, function, tier, timeout)
+        during = self.instantiating()
         try:
-            instance = self.linker.instantiate(self.store, self.module)
-            exports = instance.exports(self.store)
+            exports = self.instantiate().exports(self.store)
             initialize = exports.get("_initialize")
             if isinstance(initialize, wasmtime.Func):
-                self.watchdog.arm()
-                try:
+                # a reactor's (Go's) runtime set-up: it may spin or sleep like any call
+                during = "_initialize()"
+                with self.deadline():
                     initialize(self.store)
-                finally:
-                    self.watchdog.disarm()
             func = exports[function]
             assert isinstance(func, wasmtime.Func)
         except BaseException as exc:
-            self.close()
-            if isinstance(exc, wasmtime.Trap | wasmtime.WasmtimeError):
-                raise self.failure(exc, ()) from exc
-            raise
+            self.fail_opening(exc, during)
         self._func = func
         self._raw = (
             RawFunc(self.store, func, len(EXPORTS[function][0])) if tier == "unchecked" else None

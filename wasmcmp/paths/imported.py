@@ -9,7 +9,9 @@ host's ``call``:
 - ``imported-greenlet``: no OS thread; the guest runs as a greenlet and the request import
   switches back to the caller, which resumes it with the next operands.
 
-Closing raises ``ConduitStop`` inside the guest's pending request, which unwinds its loop.
+Closing raises ``ConduitStop`` inside the guest's pending request, which unwinds its loop,
+and interrupts a guest still running. The conduit serves only the loop in ``_start``: a
+start function that calls it is refused while the module is instantiated.
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ import threading
 import time
 from abc import abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import greenlet
 import wasmtime
 
-from wasmcmp.errors import GuestTrap, WasmcmpError
+from wasmcmp.errors import GuestAbiMismatch, GuestTimeout, GuestTrap, WasmcmpError
 from wasmcmp.guests import CONDUIT_MODULE, CONDUITS, Guest
 from wasmcmp.paths.callpath import CallPath
 from wasmcmp.paths.unchecked import MemoryWords, SlotViews, define_import, host_failed
@@ -54,15 +56,17 @@ class ImportedPath(CallPath):
         super().__init__(guest, function, tier, timeout)
         #: why the guest loop ended, when it ended other than by closing
         self.error: BaseException | None = None
+        #: whether the guest loop runs; before, only a start function can call the conduit
+        self.launched = False
         self._words: MemoryWords | None = None
         self._callbacks: list[Any] = []
+        self.before_launch()
         try:
             if tier == "unchecked":
                 self._define_unchecked()
             else:
                 self._define_checked()
-            instance = self.linker.instantiate(self.store, self.module)
-            exports = instance.exports(self.store)
+            exports = self.instantiate().exports(self.store)
             start, memory = exports["_start"], exports["memory"]
             assert isinstance(start, wasmtime.Func)
             assert isinstance(memory, wasmtime.Memory)
@@ -72,10 +76,7 @@ class ImportedPath(CallPath):
                 self._words = MemoryWords(self.store, memory)
             self.launch()
         except BaseException as exc:
-            self.close()
-            if isinstance(exc, wasmtime.Trap | wasmtime.WasmtimeError):
-                raise self.failure(exc, ()) from exc
-            raise
+            self.fail_opening(exc, self.instantiating())
 
     def module_role(self) -> str:
         """Return ``imported_add`` or ``imported_cube``."""
@@ -84,8 +85,12 @@ class ImportedPath(CallPath):
     # -- the conduit, on the guest's side ------------------------------------------------
 
     @abstractmethod
+    def before_launch(self) -> None:
+        """Set the conduit up so that a call from the guest's start function fails at once."""
+
+    @abstractmethod
     def launch(self) -> None:
-        """Start the guest loop (on a thread or as a greenlet)."""
+        """Start the guest loop (on a thread or as a greenlet); set ``launched``."""
 
     @abstractmethod
     def next_request(self) -> tuple[int, ...]:
@@ -105,6 +110,9 @@ class ImportedPath(CallPath):
             if isinstance(self.error, ConduitStop):
                 return True
             self.error = self.error or exc
+            if not isinstance(self.error, Exception):
+                # Ctrl-C (or a greenlet's exit) belongs to the caller, not to the guest
+                raise self.error from None
             return False
         self.error = GuestTrap(f"{self.name}: the guest's _start returned instead of looping")
         return False
@@ -112,6 +120,25 @@ class ImportedPath(CallPath):
     def guest_failure(self, args: tuple[int, ...]) -> WasmcmpError:
         """Return the error that ended the guest loop, as seen by a call with these args."""
         return self.failure(self.error or GuestTrap(f"{self.name}: guest loop ended"), args)
+
+    def out_of_turn(self, name: str, what: str) -> WasmcmpError:
+        """Return the error for a guest calling the conduit import ``name`` out of turn."""
+        if not self.launched:
+            return GuestAbiMismatch(
+                f"{self.name}: {self.module_file.name} calls {CONDUIT_MODULE}.{name} from its "
+                "start function, while being instantiated; the conduit serves only the loop "
+                "in _start"
+            )
+        return GuestTrap(f"{self.name}: the guest {what}")
+
+    def fail_opening(self, exc: BaseException, during: str) -> NoReturn:
+        """Close the half-open path and raise what explains the failure: a raw import's
+        exception is kept in ``error`` while wasmtime reports only a trap."""
+        if self.error is not None and isinstance(exc, wasmtime.Trap | wasmtime.WasmtimeError):
+            exc = self.error
+        if isinstance(exc, ConduitStop) and not self.launched:
+            exc = self.out_of_turn(f"{self.function}_request", "asked for work")
+        super().fail_opening(exc, during)
 
     def _import_failed(self, exc: BaseException) -> None:
         if self.error is None:
@@ -126,9 +153,16 @@ class ImportedPath(CallPath):
                 a, b = next_request()
                 write = self._memory.write
                 # wasm pointers are unsigned; Memory.write would read a negative one as an
-                # offset from the end of memory
-                write(caller, a.to_bytes(4, "little", signed=True), a_ptr & 0xFFFFFFFF)
-                write(caller, b.to_bytes(4, "little", signed=True), b_ptr & 0xFFFFFFFF)
+                # offset from the end of memory. Any alignment is fine, as for i32.store.
+                try:
+                    write(caller, a.to_bytes(4, "little", signed=True), a_ptr & 0xFFFFFFFF)
+                    write(caller, b.to_bytes(4, "little", signed=True), b_ptr & 0xFFFFFFFF)
+                except IndexError:
+                    # the same words as the unchecked tier's
+                    size = self._memory.data_len(caller)
+                    pointers = [p & 0xFFFFFFFF for p in (a_ptr, b_ptr)]
+                    bad = next((p for p in pointers if p + 4 > size), pointers[0])
+                    raise IndexError(f"guest pointer {bad:#x} is outside its memory") from None
 
             self._define(request, add_request, access_caller=True)
         else:
@@ -166,11 +200,13 @@ class ImportedPath(CallPath):
                     if not (0 <= a_ptr <= memory.limit and 0 <= b_ptr <= memory.limit) or (
                         (a_ptr | b_ptr) & 3
                     ):
-                        memory.check(a_ptr)
-                        memory.check(b_ptr)
-                    words = memory.words
-                    words[a_ptr >> 2] = a
-                    words[b_ptr >> 2] = b
+                        # out of bounds, grown, or unaligned: the checked tier's rules, slowly
+                        memory.store(a_ptr, a)
+                        memory.store(b_ptr, b)
+                    else:
+                        words = memory.words
+                        words[a_ptr >> 2] = a
+                        words[b_ptr >> 2] = b
                 except BaseException as exc:
                     failed(exc)
                     return host_failed()
@@ -214,11 +250,17 @@ class ThreadPath(ImportedPath):
 
     approach = "imported-thread"
 
-    def launch(self) -> None:
-        """Start the guest loop on its own thread; it blocks in its first request."""
+    def before_launch(self) -> None:
+        """Queue the stop sentinel: a start function asking for work unwinds at once."""
         self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._requests.put(None)
         self._responses: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._expecting = False
+
+    def launch(self) -> None:
+        """Start the guest loop on its own thread; it blocks in its first request."""
+        self._requests = queue.SimpleQueue()
+        self.launched = True
         self._thread = threading.Thread(target=self._serve, name=f"wasmcmp guest {self.name}")
         self._thread.daemon = True
         self._thread.start()
@@ -238,7 +280,7 @@ class ThreadPath(ImportedPath):
     def respond(self, result: int) -> None:
         """Put the guest's answer on the response queue."""
         if not self._expecting:
-            raise GuestTrap(f"{self.name}: the guest answered without a request")
+            raise self.out_of_turn(f"{self.function}_response", "answered without a request")
         self._expecting = False
         self._responses.put(result)
 
@@ -282,19 +324,22 @@ class ThreadPath(ImportedPath):
         return self.failure(TimeoutError(), args)
 
     def close(self) -> None:
-        """Unwind the guest loop and join its thread; safe to call twice."""
+        """Stop the guest loop and join its thread; safe to call twice."""
         if self.closed:
             return
         thread = getattr(self, "_thread", None)
         if thread is not None:
+            # The sentinel unwinds a guest waiting for work; the interrupt stops one still
+            # running (spinning in wasm, or sleeping in WASI, which the alarm wakes).
             self._requests.put(None)
+            self.watchdog.interrupt()
             thread.join(self.timeout)
             if thread.is_alive():
-                self.watchdog.interrupt()
-                thread.join(self.timeout)
-            if thread.is_alive():
                 self.abandon()
-                raise WasmcmpError(f"{self.name}: the guest thread did not stop")
+                raise GuestTimeout(
+                    f"{self.name}: the guest thread did not stop within {self.timeout:g} s of "
+                    "closing; it is blocked where neither the deadline nor the conduit reach"
+                )
         super().close()
 
 
@@ -304,9 +349,16 @@ class GreenletPath(ImportedPath):
     approach = "imported-greenlet"
     exclusive = True
 
+    def before_launch(self) -> None:
+        """Leave no answer slot: a start function asking for work is refused at once."""
+        self._result: Any = _MISSING
+
     def launch(self) -> None:
         """Start the guest greenlet; it runs until its first request switches back."""
-        self._result: Any = None
+        if self._result is not _MISSING:  # the start function answered: refuse it now
+            raise self.out_of_turn(f"{self.function}_response", "answered without a request")
+        self.launched = True
+        self._result = None
         self._host = greenlet.getcurrent()
         self._guest = greenlet.greenlet(self._serve)
         self.watchdog.arm()
@@ -324,7 +376,7 @@ class GreenletPath(ImportedPath):
         """Switch to the caller with the last answer; return the operands it sends back."""
         result = self._result
         if result is _MISSING:
-            raise GuestTrap(f"{self.name}: the guest asked for work before answering")
+            raise self.out_of_turn(f"{self.function}_request", "asked for work before answering")
         self._result = _MISSING
         item: tuple[int, ...] = self._host.switch(result)
         return item
@@ -332,7 +384,7 @@ class GreenletPath(ImportedPath):
     def respond(self, result: int) -> None:
         """Keep the guest's answer for the switch back to the caller."""
         if self._result is not _MISSING:
-            raise GuestTrap(f"{self.name}: the guest answered without a request")
+            raise self.out_of_turn(f"{self.function}_response", "answered without a request")
         self._result = result
 
     def call(self, *args: int) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 
 import wasmtime
 from wasmtime import _bindings as ffi
+from wasmtime import _func as wasmtime_func
 from wasmtime._ffi import dll
 
 ValRaw = ffi.wasmtime_val_raw_t
@@ -44,16 +45,26 @@ _HOST_FAILED = b"host import raised an exception"
 
 
 def raised(error: int | None, trap: ctypes.c_void_p) -> BaseException:
-    """Return the wasmtime exception for a raw error or trap pointer, taking ownership."""
+    """Return the exception for a raw error or trap pointer, taking ownership.
+
+    A host function defined through wasmtime-py (a WASI replacement) that raised leaves its
+    exception for the next checked call to re-raise; the unchecked call raises it instead,
+    as the checked one would, so it neither gets lost nor surfaces in an unrelated call.
+    """
+    pending = wasmtime_func.LAST_EXCEPTION
+    wasmtime_func.LAST_EXCEPTION = None
+    reported: BaseException
     if trap.value:
         owned = ctypes.cast(trap.value, ctypes.POINTER(ffi.wasm_trap_t))
         trap.value = None
-        return wasmtime.Trap._from_ptr(owned)
-    if not error:
-        return wasmtime.WasmtimeError("wasmtime reported neither an error nor a trap")
-    return wasmtime.WasmtimeError._from_ptr(
-        ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t))
-    )
+        reported = wasmtime.Trap._from_ptr(owned)
+    elif error:
+        reported = wasmtime.WasmtimeError._from_ptr(
+            ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t))
+        )
+    else:
+        reported = wasmtime.WasmtimeError("wasmtime reported neither an error nor a trap")
+    return reported if pending is None else pending
 
 
 class RawFunc:
@@ -191,17 +202,17 @@ class MemoryWords:
         """Re-read the memory's size after it grew (its base never moves; see engine_config)."""
         context = self._store._context()
         memory_ref = ctypes.byref(self._memory._memory)
-        base = _memory_data(context, memory_ref)
+        self.base: int = _memory_data(context, memory_ref)
         size = _memory_data_size(context, memory_ref)
         self.limit = size - 4
-        self.words = (ctypes.c_int32 * (size // 4)).from_address(base)
+        self.words = (ctypes.c_int32 * (size // 4)).from_address(self.base)
 
-    def check(self, address: int) -> None:
-        """Raise IndexError unless a 4-byte aligned int32 fits at this address."""
+    def store(self, address: int, value: int) -> None:
+        """Write an int32 at any address inside the memory, aligned or not, as i32.store
+        does; raise IndexError outside it (the checked tier's rules)."""
         address &= 0xFFFFFFFF  # wasm pointers are unsigned; i32 slots read them signed
         if address > self.limit:
             self.refresh()
             if address > self.limit:
                 raise IndexError(f"guest pointer {address:#x} is outside its memory")
-        if address & 3:
-            raise IndexError(f"guest pointer {address:#x} is not a 4-byte aligned address")
+        ctypes.memmove(self.base + address, value.to_bytes(4, "little", signed=True), 4)

@@ -1,0 +1,12 @@
+;; The imported add loop behind a start function that spins forever.
+(module
+  (import "conduit" "add_request" (func $req (param i32 i32)))
+  (import "conduit" "add_response" (func $resp (param i32)))
+  (memory (export "memory") 1)
+  (func $spin (loop $forever (br $forever)))
+  (start $spin)
+  (func (export "_start")
+    (loop $serve
+      (call $req (i32.const 0) (i32.const 4))
+      (call $resp (i32.add (i32.load (i32.const 0)) (i32.load (i32.const 4))))
+      (br $serve))))
