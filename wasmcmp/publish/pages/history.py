@@ -28,10 +28,20 @@ def siblings(index: Index, name: CaseDisplay) -> list[Sibling]:
     found = [
         (n.approach, n.full)
         for n in index.names.values()
-        if n.case is not None and n.case.group == name.case.group
+        if n.case is not None
+        and n.case.group == name.case.group
+        and n.case.metric == name.case.metric
     ]
     found.sort(key=lambda af: names.approach_rank(af[0]))
     return [Sibling(a, index.slugs[case], case == name.full) for a, case in found]
+
+
+def _instructions_of(index: Index, name: CaseDisplay) -> str | None:
+    """Return the instruction count of a time case, when it was measured too."""
+    if name.case is None or name.case.metric != names.TIME:
+        return None
+    counted = str(name.case.measured_by("instructions"))
+    return counted if counted in index.history else None
 
 
 def render(context: Context) -> Iterable[Rendered]:
@@ -51,6 +61,13 @@ def render(context: Context) -> Iterable[Rendered]:
         chart = history_chart(index, case)
         # where a lasting step up starts: drawn as a marker on the chart
         chart["marks"] = sorted(steps_at.get(case, ()))
+        charts = [chart]
+        counted = _instructions_of(index, row.name)
+        if counted is not None:
+            # instructions beside time: the deterministic count the gate also looks at
+            extra = history_chart(index, counted)
+            extra["marks"] = sorted(steps_at.get(counted, ()))
+            charts.append(extra)
         yield Rendered(
             f"history/{row.slug}.html",
             "history.html",
@@ -59,7 +76,11 @@ def render(context: Context) -> Iterable[Rendered]:
                 "row": row,
                 "siblings": siblings(index, row.name),
                 "regressions": [r for r in context.regression_rows if r.name.full == case],
-                "data": {"commits": index.commits_json(chart["x"]), "charts": [chart]},
+                "data": {
+                    "commits": index.commits_json(c for chart in charts for c in chart["x"]),
+                    "charts": charts,
+                },
+                "counted": index.slugs.get(counted) if counted else None,
             },
         )
 

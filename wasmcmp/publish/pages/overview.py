@@ -40,19 +40,56 @@ class _SeedSection:
     failed: tuple[str, ...]
 
 
-def _seed_sections(index: Index) -> list[_SeedSection]:
+@dataclass(frozen=True)
+class _SeedBlock:
+    """The seed-style tables of one metric, one section per series."""
+
+    metric: str
+    title: str
+    caption: str
+    sections: tuple[_SeedSection, ...]
+
+
+#: how each metric's block is introduced: title, and what its bars show
+_BLOCK_WORDS = {
+    names.TIME: (
+        "Exported against imported, newest commit",
+        "Median time per call ({unit}) with the 99% confidence interval",
+    ),
+    "instructions": (
+        "Instructions per call, newest commit",
+        "Instructions per call, counted under valgrind (deterministic; blind to waiting)",
+    ),
+}
+
+
+def _seed_blocks(index: Index) -> list[_SeedBlock]:
+    blocks = []
+    for metric in names.METRICS:
+        sections = _seed_sections(index, metric)
+        if sections:
+            title, caption = _BLOCK_WORDS[metric]
+            blocks.append(_SeedBlock(metric, title, caption, tuple(sections)))
+    return blocks
+
+
+def _seed_sections(index: Index, metric: str) -> list[_SeedSection]:
+    def is_seed(case: str) -> bool:
+        name = index.names[case].case
+        return name is not None and name.metric == metric
+
     sections = []
     for s in range(len(index.series)):
         newest: int | None = None
         for case, by_series in index.history.items():
-            if index.names[case].is_wasmcmp and s in by_series:
+            if is_seed(case) and s in by_series:
                 c = by_series[s][-1][0]
                 newest = c if newest is None else max(newest, c)
         if newest is None:
             continue
         latest: dict[str, Measurement] = {}
         for case, by_series in index.history.items():
-            if index.names[case].is_wasmcmp and s in by_series:
+            if is_seed(case) and s in by_series:
                 last_c, last_m = by_series[s][-1]
                 if last_c == newest:
                     latest[case] = last_m
@@ -76,7 +113,8 @@ def _seed_section(
         return None
     approaches = tuple(sorted({a for row in by_key.values() for a in row}, key=names.approach_rank))
     imported = tuple(a for a in approaches if a != names.EXPORTED)
-    scale = fmt.scale_for("seconds", (m.value for m in latest.values()))
+    unit = next(iter(latest.values())).unit
+    scale = fmt.scale_for(unit, (m.value for m in latest.values()))
     rows = []
     for key in sorted(by_key, key=lambda k: names.group_rank(*k)):
         row = by_key[key]
@@ -121,16 +159,16 @@ def _ratio_cell(
 def render(context: Context) -> Iterable[Rendered]:
     """Return the overview page."""
     index = context.index
-    seeds = _seed_sections(index)
+    blocks = _seed_blocks(index)
     cases = list(index.names)
     other = [c for c in cases if not index.names[c].is_wasmcmp]
     yield Rendered(
         "index.html",
         "index.html",
         {
-            "seeds": seeds,
-            "rows": case_rows(index, other if seeds else cases),
-            "other_only": bool(seeds),
+            "blocks": blocks,
+            "rows": case_rows(index, other if blocks else cases),
+            "other_only": bool(blocks),
             "regressions": context.regression_rows[:TOP_REGRESSIONS],
             "n_regressions": len(context.regression_rows),
             "skipped": len(context.skipped),

@@ -23,21 +23,24 @@ class RatioGroup:
     tier: str
     exported: str
     imported: tuple[str, ...]
+    metric: str = names.TIME
 
     @property
     def title(self) -> str:
         """Return the chart's title."""
-        return f"{self.guest} · {self.function} · {self.tier}"
+        title = f"{self.guest} · {self.function} · {self.tier}"
+        return title if self.metric == names.TIME else f"{title} · {self.metric}"
 
 
 def ratio_groups(index: Index) -> list[RatioGroup]:
     """Return every guest/function/tier with an exported case and at least one imported."""
-    groups: dict[tuple[str, str, str], dict[str, str]] = {}
+    groups: dict[tuple[str, str, str, str], dict[str, str]] = {}
     for case, display in index.names.items():
         if display.case is not None:
-            groups.setdefault(display.case.group, {})[display.case.approach] = case
+            key = (*display.case.group, display.case.metric)
+            groups.setdefault(key, {})[display.case.approach] = case
     out = []
-    for key, by_approach in sorted(groups.items(), key=lambda kv: names.group_rank(*kv[0])):
+    for key, by_approach in sorted(groups.items(), key=lambda kv: _group_key(kv[0])):
         if names.EXPORTED not in by_approach:
             continue
         imported = tuple(
@@ -46,8 +49,17 @@ def ratio_groups(index: Index) -> list[RatioGroup]:
             if a != names.EXPORTED
         )
         if imported:
-            out.append(RatioGroup(*key, by_approach[names.EXPORTED], imported))
+            guest, function, tier, metric = key
+            out.append(
+                RatioGroup(guest, function, tier, by_approach[names.EXPORTED], imported, metric)
+            )
     return out
+
+
+def _group_key(key: tuple[str, str, str, str]) -> tuple[int, str, str, int, str]:
+    guest, function, tier, metric = key
+    rank = names.METRICS.index(metric) if metric in names.METRICS else len(names.METRICS)
+    return (rank, *names.group_rank(guest, function, tier))
 
 
 def ratio_chart(index: Index, group: RatioGroup) -> dict[str, Any]:
