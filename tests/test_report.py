@@ -296,3 +296,34 @@ def test_a_benchmarks_own_unit_is_escaped_like_a_name() -> None:
     assert "&#60;img" in comment
     for row in table_rows(comment):
         assert unescaped_pipes(row) == CASE_HEADER_CELLS + 1, row
+
+
+def test_with_instruction_counts_the_comment_shows_both_metrics_per_case() -> None:
+    def counted(values: dict[str, float], commit: str) -> Run:
+        timed = run(values, commit)
+        counts = {
+            f"{name}@instructions": replace(
+                measurement_from_samples(f"{name}@instructions", [v * 1e12] * 3),
+                unit="instructions",
+            )
+            for name, v in values.items()
+        }
+        return replace(timed, measurements={**timed.measurements, **counts})
+
+    slow = dict(
+        BASE, **{"go/imported-thread/add/checked": BASE["go/imported-thread/add/checked"] * 1.03}
+    )
+    comment = render_comment(compare(counted(BASE, "a" * 40), counted(slow, "b" * 40)))
+    rows = table_rows(comment)
+    header = next(r for r in rows if r.startswith("| verdict |"))
+    assert "time: base (99% CI)" in header
+    assert "instructions: base" in header
+    thread = [r for r in rows if "go/imported-thread/add/checked" in r]
+    assert thread
+    assert all("regressed" in r for r in thread)  # +3% instructions is beyond 1.01
+    assert "+3.0%" in thread[0]
+    assert "blind to waiting" in comment
+    verdict_rows = [r for r in rows if r.split(" | ")[0].endswith(("regressed", "unchanged"))]
+    assert len(verdict_rows) >= 4
+    for row in verdict_rows:
+        assert unescaped_pipes(row) == len(header.split(" | ")) + 1, row

@@ -6,14 +6,12 @@ Markdown, ``plain`` for a terminal); numbers through ``wasmcmp.format``.
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
 
 from wasmcmp import format as fmt
+from wasmcmp import names
 from wasmcmp.compare import (
-    CI_OVERLAP,
     CORRECTION,
     MANN_WHITNEY_U,
     CaseComparison,
@@ -34,8 +32,6 @@ COMMENT_MARKER = "<!-- wasmcmp:compare -->"
 #: many bytes, which holds both.
 COMMENT_LIMIT = 65_536
 
-#: Version of the JSON document ``render_json`` writes.
-JSON_FORMAT = 1
 
 # The order rows appear in: what needs attention first.
 _ORDER = tuple(sorted(Verdict, key=lambda v: fmt.verdict_rank(v.value)))
@@ -142,7 +138,7 @@ def render_terminal(comparison: Comparison) -> str:
             "imported/exported: an imported call over the exported one, same guest/function/tier",
         ]
         for x in comparison.crossings:
-            base, head = _crossing_values(x)
+            base, head = crossing_values(x)
             lines.append(f"  {plain(x.imported)}: base {fmt.ratio(base)}, head {fmt.ratio(head)}")
     lines += ["", f"Method: {method(comparison)}."]
     return "\n".join(lines) + "\n"
@@ -170,15 +166,85 @@ def _case_row(c: CaseComparison) -> tuple[str, ...]:
 
 _CASE_HEADER = ("verdict", "case", "base (99% CI)", "head (99% CI)", "head/base", "change", "test")
 
+#: with instruction counts, one row per call path shows both metrics side by side
+_BOTH_HEADER = (
+    "verdict",
+    "case",
+    "time: base (99% CI)",
+    "head (99% CI)",
+    "change",
+    "test",
+    "instructions: base",
+    "head",
+    "change",
+)
 
-def _crossing_values(x: CrossingChange) -> tuple[float | None, float | None]:
+_LEGEND = (
+    "Time is the median per call with its 99% interval, tested on one mean per worker process; "
+    "instructions are counted per call under valgrind, deterministic but blind to waiting "
+    "(the thread conduit's wake-ups), and gate on their threshold alone."
+)
+
+
+@dataclass(frozen=True)
+class _PathRow:
+    """One call path: its time and its instruction count, as compared."""
+
+    case: str
+    time: CaseComparison | None
+    counted: CaseComparison | None
+
+    @property
+    def verdict(self) -> Verdict:
+        present = [c.verdict for c in (self.time, self.counted) if c is not None]
+        return min(present, key=_ORDER.index)
+
+
+def _path_rows(cases: Iterable[CaseComparison]) -> list[_PathRow]:
+    """Return the cases paired by call path, most urgent first."""
+    time: dict[str, CaseComparison] = {}
+    counted: dict[str, CaseComparison] = {}
+    for c in cases:
+        name = names.parse(c.case)
+        if name is not None and name.metric == "instructions":
+            counted[name.case] = c
+        else:
+            time[c.case] = c
+    rows = [_PathRow(p, time.get(p), counted.get(p)) for p in {*time, *counted}]
+    return sorted(rows, key=lambda r: (_ORDER.index(r.verdict), r.case))
+
+
+def _both_row(row: _PathRow) -> tuple[str, ...]:
+    def side(c: CaseComparison | None) -> tuple[str, ...]:
+        if c is None:
+            return ("—", "—", "—")
+        return (md(_side(c.base)), md(_side(c.head)), fmt.change(c.ratio))
+
+    time_base, time_head, time_change = side(row.time)
+    test = _test(row.time).replace("<", "&lt;") if row.time else "—"
+    counted_base, counted_head, counted_change = side(row.counted)
+    return (
+        f"{fmt.VERDICT_ICONS[row.verdict]} {row.verdict.value}",
+        code(row.case),
+        time_base,
+        time_head,
+        time_change,
+        test,
+        counted_base,
+        counted_head,
+        counted_change,
+    )
+
+
+def crossing_values(x: CrossingChange) -> tuple[float | None, float | None]:
+    """Return an imported case's crossing ratio on base and on head (None where missing)."""
     return (x.base.value if x.base else None, x.head.value if x.head else None)
 
 
 def _crossing_rows(crossings: Iterable[CrossingChange]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for x in crossings:
-        base, head = _crossing_values(x)
+        base, head = crossing_values(x)
         rows.append(
             (
                 code(x.case.guest),
@@ -210,10 +276,20 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
     top.append(f"### {icon} wasmcmp: {headline(c)}")
     top.append("")
     top.append(f"head {_where(c.head)} against base {_where(c.base)}.")
-    attention = [x for x in _sorted(c.cases) if x.verdict in (Verdict.REGRESSED, Verdict.FAILED)]
+    both = any(x.head is not None and x.head.unit == "instructions" for x in c.cases)
+    header_cells = _BOTH_HEADER if both else _CASE_HEADER
+    rows_of: list[tuple[str, ...]] = (
+        [_both_row(r) for r in _path_rows(c.cases)]
+        if both
+        else [_case_row(x) for x in _sorted(c.cases)]
+    )
+    urgent = (f"{fmt.VERDICT_ICONS[v]} {v.value}" for v in (Verdict.REGRESSED, Verdict.FAILED))
+    attention = [r for r in rows_of if r[0] in set(urgent)]
     if attention:
-        rows = [_case_row(x) for x in attention[:_TOP_ROWS]]
-        top += ["", *table(_CASE_HEADER, rows), *_more(len(attention), len(rows))]
+        shown = attention[:_TOP_ROWS]
+        top += ["", *table(header_cells, shown), *_more(len(attention), len(shown))]
+        if both:
+            top += ["", _LEGEND]
     if c.crossings:
         rows = _crossing_rows(c.crossings)
         top += [
@@ -233,9 +309,10 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
         f"<details><summary>All {fmt.plural(len(c.cases), 'case')} ({counts or 'none'})</summary>",
         "",
     ]
-    header = table(_CASE_HEADER, ())
+    header = table(header_cells, ())
     closing = [
         "",
+        *([_LEGEND, ""] if both else []),
         f"Method: {method(c, quote=code).replace(' < ', ' &lt; ')}.",
         "",
         f"Base: {code(c.base.source.name)}; head: {code(c.head.source.name)}.",
@@ -243,7 +320,7 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
         "</details>",
         "",
     ]
-    body_rows = ["| " + " | ".join(_case_row(x)) + " |" for x in _sorted(c.cases)]
+    body_rows = ["| " + " | ".join(row) + " |" for row in rows_of]
     if limit is not None:
         fixed = len("\n".join([*top, *opening, *header, *closing]).encode()) + 200
         kept: list[str] = []
@@ -256,7 +333,8 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
             used += size
         left = len(body_rows) - len(kept)
         if left:
-            kept.append(f"| … | {left} more cases: see the job summary | | | | | |")
+            blank = " |" * (len(header_cells) - 2)
+            kept.append(f"| … | {left} more cases: see the job summary |{blank}")
         body_rows = kept
     return "\n".join([*top, *opening, *header, *body_rows, *closing])
 
@@ -271,113 +349,12 @@ def render_summary(comparison: Comparison) -> str:
     return _markdown(comparison, marker=False, limit=None)
 
 
-# -- JSON and workflow outputs --------------------------------------------------------------------
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
-def _measurement_json(m: Measurement | None) -> dict[str, Any] | None:
-    if m is None:
-        return None
-    return {
-        "value": _finite(m.value),
-        "ci_low": _finite(m.ci_low),
-        "ci_high": _finite(m.ci_high),
-        "unit": m.unit,
-        "samples": len(m.samples),
-    }
-
-
-def _run_json(run: Run) -> dict[str, Any]:
-    return {
-        "source": str(run.source),
-        "commit": run.commit,
-        "machine": run.machine,
-        "env": run.env,
-        "python": run.python,
-        "date": run.date.isoformat() if run.date else None,
-    }
-
-
-def comparison_json(comparison: Comparison) -> dict[str, Any]:
-    """Return the comparison as plain JSON-ready data (non-finite numbers become null)."""
-    c = comparison
-    return {
-        "format": JSON_FORMAT,
-        "verdict": c.verdict.value,
-        "headline": headline(c),
-        "counts": {v.value: n for v, n in c.counts.items()},
-        "blocking": len(c.blocking),
-        "test": {
-            "name": MANN_WHITNEY_U,
-            "alternative": "two-sided",
-            "level": c.level,
-            "unit": "one mean per pyperf worker process (asv: one sample per process)",
-            "correction": CORRECTION,
-            "fallback": CI_OVERLAP,
-        },
-        "factors": {
-            "default": c.factors.default,
-            "rules": [{"pattern": r.pattern, "factor": r.factor} for r in c.factors.rules],
-        },
-        "base": _run_json(c.base),
-        "head": _run_json(c.head),
-        "cases": [
-            {
-                "case": x.case,
-                "verdict": x.verdict.value,
-                "ratio": _finite(x.ratio),
-                "factor": x.factor,
-                "test": x.significance.test if x.significance else None,
-                "p_value": x.significance.p_value if x.significance else None,
-                "significant": x.significance.significant if x.significance else None,
-                "base": _measurement_json(x.base),
-                "head": _measurement_json(x.head),
-            }
-            for x in c.cases
-        ],
-        "crossings": [
-            {
-                "imported": x.imported,
-                "exported": x.exported,
-                "base": _finite(_crossing_values(x)[0]),
-                "head": _finite(_crossing_values(x)[1]),
-            }
-            for x in c.crossings
-        ],
-    }
-
-
-def render_json(comparison: Comparison) -> str:
-    """Return the comparison as an indented JSON document."""
-    document = comparison_json(comparison)
-    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def github_outputs(comparison: Comparison) -> dict[str, str]:
-    """Return the step outputs for ``$GITHUB_OUTPUT``: verdict and counts, one line each."""
-    c = comparison
-    return {
-        "verdict": c.verdict.value,
-        "regressions": str(c.regressions),
-        "failed": str(c.count(Verdict.FAILED)),
-        "improved": str(c.count(Verdict.IMPROVED)),
-        "blocking": str(len(c.blocking)),
-    }
-
-
 __all__ = [
     "COMMENT_LIMIT",
     "COMMENT_MARKER",
-    "JSON_FORMAT",
-    "comparison_json",
-    "github_outputs",
     "headline",
     "method",
     "render_comment",
-    "render_json",
     "render_summary",
     "render_terminal",
 ]
