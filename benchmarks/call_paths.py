@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +28,7 @@ from wasmcmp import (
     Case,
     guests_dir,
     measure_cases,
+    measure_instructions,
     read_pyperf,
 )
 
@@ -47,7 +49,23 @@ def effort_args() -> tuple[str, ...]:
 
 
 #: the parts of wasmcmp that decide how a case is measured (not the host glue it measures)
-MEASURING = ("measure.py", "cases.py")
+MEASURING = ("measure.py", "cases.py", "instructions.py")
+
+#: the metrics WASMCMP_METRICS may name, comma-separated (default: both)
+METRICS = ("time", "instructions")
+
+
+def metrics() -> tuple[str, ...]:
+    """Return the metrics WASMCMP_METRICS selects (default: time and instructions)."""
+    chosen = tuple(
+        m.strip() for m in os.environ.get("WASMCMP_METRICS", ",".join(METRICS)).split(",")
+    )
+    unknown = [m for m in chosen if m and m not in METRICS]
+    if unknown:
+        raise ValueError(
+            f"WASMCMP_METRICS: unknown {unknown}; expected some of {', '.join(METRICS)}"
+        )
+    return tuple(m for m in chosen if m)
 
 
 def suite_version(package: Path | None = None, guests: Path | None = None) -> str:
@@ -81,7 +99,9 @@ class CallPaths:
 
     def track_call(self, guest: str, approach: str, function: str, tier: str) -> dict[str, Any]:
         """Return the mean per-call time (seconds) of each pyperf worker process as asv
-        samples."""
+        samples; skipped when WASMCMP_METRICS leaves wall time out."""
+        if "time" not in metrics():
+            raise NotImplementedError("WASMCMP_METRICS leaves wall time out")
         case = Case(guest, approach, function, tier)
         with tempfile.TemporaryDirectory(prefix="wasmcmp-asv-") as scratch:
             out = measure_cases([case], Path(scratch) / "run.json", pyperf_args=effort_args())
@@ -93,3 +113,22 @@ class CallPaths:
         return {"samples": samples, "number": int(run.metadata.get("loops", 1))}
 
     track_call.unit = "seconds"  # type: ignore[attr-defined]
+
+    def track_instructions(
+        self, guest: str, approach: str, function: str, tier: str
+    ) -> dict[str, Any]:
+        """Return the instructions per call counted under callgrind, one sample per round.
+
+        Skipped (asv records no value) when WASMCMP_METRICS leaves instructions out or
+        valgrind is missing: wall time still runs, and the comparison says what it lacks.
+        """
+        if "instructions" not in metrics() or shutil.which("valgrind") is None:
+            raise NotImplementedError("instruction counts need valgrind and WASMCMP_METRICS")
+        case = Case(guest, approach, function, tier)
+        with tempfile.TemporaryDirectory(prefix="wasmcmp-asv-") as scratch:
+            out = measure_instructions([case], Path(scratch) / "run.json", repeats=1)
+            run = read_pyperf(out)
+        samples = list(run.measurements[f"{case.name}@instructions"].samples)
+        return {"samples": samples, "number": 1}
+
+    track_instructions.unit = "instructions"  # type: ignore[attr-defined]

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from wasmcmp.compare import Comparison, Verdict, parse_factors
     from wasmcmp.compare import compare as compare_runs
     from wasmcmp.guests import guests_dir
+    from wasmcmp.instructions import measure_instructions
     from wasmcmp.measure import EFFORTS
     from wasmcmp.measure import measure as measure_cases
     from wasmcmp.names import APPROACHES, AXES, FUNCTIONS, GUESTS, TIERS
@@ -68,6 +69,7 @@ _LAZY = {
     "guests_dir": ("wasmcmp.guests", "guests_dir"),
     "EFFORTS": ("wasmcmp.measure", "EFFORTS"),
     "measure_cases": ("wasmcmp.measure", "measure"),
+    "measure_instructions": ("wasmcmp.instructions", "measure_instructions"),
     "Measurement": ("wasmcmp.results", "Measurement"),
     "Run": ("wasmcmp.results", "Run"),
     "load_side": ("wasmcmp.results", "load_side"),
@@ -122,6 +124,7 @@ __all__ = [
     "guests_dir",
     "load_side",
     "measure_cases",
+    "measure_instructions",
     "measurement_from_samples",
     "open_path",
     "parse_factors",

@@ -22,28 +22,33 @@ def _progress(text: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Measure cases with pyperf, print the table, write JSON (and Markdown)."""
-    from wasmcmp import cases, measure, report, results
+    """Measure cases (wall time with pyperf, or instructions under callgrind), print the
+    table, write pyperf JSON (and Markdown)."""
+    from wasmcmp import cases, instructions, measure, report, results
 
     chosen = cases.select(args.cases or cases.DEFAULT_PATTERNS)
-    effort = "fast" if args.fast else "rigorous" if args.rigorous else "default"
-    if not args.quiet:
-        _progress(f"measuring {len(chosen)} case(s) with pyperf ({effort} effort)\n")
-    path = measure.measure(
-        chosen,
-        args.output,
-        effort=effort,
-        timeout=args.timeout,
-        progress=None if args.quiet else _progress,
-    )
+    progress = None if args.quiet else _progress
+    if args.metric == "instructions":
+        if progress:
+            progress(f"counting instructions of {len(chosen)} case(s) under callgrind\n")
+        path = instructions.measure_instructions(
+            chosen, args.output, repeats=args.repeats, progress=progress
+        )
+    else:
+        effort = "fast" if args.fast else "rigorous" if args.rigorous else "default"
+        if progress:
+            progress(f"measuring {len(chosen)} case(s) with pyperf ({effort} effort)\n")
+        path = measure.measure(
+            chosen, args.output, effort=effort, timeout=args.timeout, progress=progress
+        )
     run = results.read_pyperf(path)
     print(report.run_table(run))
     if args.markdown:
         _write_text(args.markdown, report.run_markdown(run))
-    if not args.quiet:
-        _progress(f"\npyperf JSON: {path} (try: python -m pyperf stats {path})\n")
+    if progress:
+        progress(f"\npyperf JSON: {path} (try: python -m pyperf stats {path})\n")
         if args.markdown:
-            _progress(f"Markdown: {args.markdown}\n")
+            progress(f"Markdown: {args.markdown}\n")
     return 0
 
 
@@ -85,7 +90,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare head with base; exit 1 on a regression with --fail-on-regression."""
     from wasmcmp import compare, report, results
 
-    factors = compare.parse_factors(args.factor)
+    factors = compare.parse_factors(
+        args.factor,
+        compare.DEFAULT_INSTRUCTION_FACTOR
+        if args.instructions_factor is None
+        else args.instructions_factor,
+    )
     found = results.read_asv(args.results) if args.results else None
     _warn_skipped([found] if found else [])
     base = results.pick_side(

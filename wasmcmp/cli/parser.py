@@ -30,6 +30,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
 def _int32(text: str) -> int:
     try:
         value = int(text, 0)
@@ -72,6 +82,21 @@ def _parse_run(commands: Subparsers) -> None:
         metavar="GLOB",
         help="cases to measure, as glob patterns over guest/approach/function/tier "
         "(repeatable; default: the seed's four plus every add case)",
+    )
+    run.add_argument(
+        "--metric",
+        choices=("time", "instructions"),
+        default="time",
+        help="time: wall time per call with pyperf (default); instructions: instructions per "
+        "call counted under valgrind's callgrind (deterministic, blind to waiting; needs "
+        "valgrind)",
+    )
+    run.add_argument(
+        "--repeats",
+        type=_positive_int,
+        default=3,
+        help="callgrind processes per case with --metric instructions; their spread is the "
+        "recorded jitter (default: %(default)s)",
     )
     effort = run.add_mutually_exclusive_group()
     effort.add_argument("--fast", action="store_true", help="fewer pyperf processes and values")
@@ -132,6 +157,14 @@ def _parse_compare(commands: Subparsers) -> None:
         versus,
         "slowdown beyond which a significant change is a regression (default 1.10); "
         "GLOB=NUMBER sets it for matching cases, the last match wins (repeatable)",
+    )
+    versus.add_argument(
+        "--instructions-factor",
+        type=float,
+        default=None,
+        metavar="NUMBER",
+        help="growth beyond which an instruction count regresses (default 1.01, above the "
+        "jitter measured); GLOB@instructions=NUMBER in --factor sets it per case",
     )
     versus.add_argument(
         "--fail-on-regression",

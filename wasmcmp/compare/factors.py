@@ -35,14 +35,19 @@ class Factors:
     instructions: float = DEFAULT_INSTRUCTION_FACTOR
 
     def for_case(self, case: str) -> float:
-        """Return the factor that applies to a case."""
+        """Return the factor that applies to a case.
+
+        A pattern without a metric (``go/imported-*``) sets wall time's factor; one with a
+        metric (``*@instructions``) sets that metric's threshold, so one metric's rules never
+        loosen the other's.
+        """
+        counted = names.METRIC_MARK in case
         for rule in reversed(self.rules):
-            if fnmatch.fnmatchcase(case, rule.pattern):
+            if (names.METRIC_MARK in rule.pattern) == counted and fnmatch.fnmatchcase(
+                case, rule.pattern
+            ):
                 return rule.factor
-        name = names.parse(case)
-        if name is not None and name.metric == "instructions":
-            return self.instructions
-        return self.default
+        return self.instructions if counted else self.default
 
 
 def _parse_number(text: str, where: str) -> float:
@@ -58,8 +63,15 @@ def _parse_number(text: str, where: str) -> float:
     return factor
 
 
-def parse_factors(texts: Sequence[str]) -> Factors:
-    """Return the Factors given as ``1.10`` or ``PATTERN=1.25`` strings, in order."""
+def parse_factors(
+    texts: Sequence[str], instructions: float = DEFAULT_INSTRUCTION_FACTOR
+) -> Factors:
+    """Return the Factors given as ``1.10`` or ``PATTERN=1.25`` strings, in order, with the
+    default threshold of instruction counts."""
+    if not math.isfinite(instructions) or instructions < 1.0:
+        raise InvalidFactor(
+            f"--instructions-factor {instructions!r}: expected a number >= 1 such as 1.01"
+        )
     default = DEFAULT_FACTOR
     rules: list[FactorRule] = []
     for text in texts:
@@ -70,7 +82,7 @@ def parse_factors(texts: Sequence[str]) -> Factors:
         if not pattern.strip():
             raise InvalidFactor(f"--factor {text!r}: the pattern before '=' is empty")
         rules.append(FactorRule(pattern.strip(), _parse_number(number.strip(), text)))
-    return Factors(default, tuple(rules))
+    return Factors(default, tuple(rules), instructions)
 
 
 __all__ = ["DEFAULT_FACTOR", "DEFAULT_INSTRUCTION_FACTOR", "FactorRule", "Factors", "parse_factors"]

@@ -8,19 +8,30 @@ import re
 from wasmcmp import format as fmt
 from wasmcmp.compare import crossings
 from wasmcmp.report.markdown import aligned, code, md
-from wasmcmp.results.model import Run
+from wasmcmp.results.model import Measurement, Run
+
+
+def _figure(m: Measurement) -> str:
+    return fmt.ns_per_op(m.value) if m.unit == "seconds" else fmt.number(m.value)
+
+
+def _heading(run: Run) -> str:
+    units = {m.unit for m in run.measurements.values()}
+    if units == {"instructions"}:
+        return "instructions/call"
+    return "ns/op (median)" if units <= {"seconds"} else "median"
 
 
 def run_table(run: Run) -> str:
-    """Return the terminal table of a run: each case's ns/op, then the ratios."""
+    """Return the terminal table of a run: each case's ns/op (or count), then the ratios."""
     rows = [
-        [m.case, fmt.ns_per_op(m.value), fmt.spread(m.spread), str(len(m.samples))]
+        [m.case, _figure(m), fmt.spread(m.spread), str(len(m.samples))]
         for m in run.measurements.values()
     ]
-    out = aligned(["case", "ns/op (median)", "99% CI", "samples"], rows, {1, 2, 3})
+    out = aligned(["case", _heading(run), "99% CI", "samples"], rows, {1, 2, 3})
     found = crossings(run.measurements)
     if found:
-        out += ["", "imported / exported (median ns/op ratio)"]
+        out += ["", f"imported / exported (ratio of {_heading(run)})"]
         out += aligned(
             ["guest", "approach", "function", "tier", "ratio"],
             [
@@ -39,11 +50,10 @@ def run_markdown(
 ) -> str:
     """Return a Markdown report of a run: the table, the ratios and a mermaid bar chart."""
     lines = [f"## {title}", ""]
-    lines += ["| case | ns/op (median) | 99% CI | samples |", "|---|---:|---:|---:|"]
+    lines += [f"| case | {_heading(run)} | 99% CI | samples |", "|---|---:|---:|---:|"]
     for m in run.measurements.values():
         lines.append(
-            f"| {code(m.case)} | {fmt.ns_per_op(m.value)} | {fmt.spread(m.spread)} "
-            f"| {len(m.samples)} |"
+            f"| {code(m.case)} | {_figure(m)} | {fmt.spread(m.spread)} | {len(m.samples)} |"
         )
     found = crossings(run.measurements)
     if found:
@@ -51,15 +61,19 @@ def run_markdown(
         lines += [f"| {code(x.imported)} | {fmt.ratio(x.value)} |" for x in found]
     # mermaid has no escaping: keep labels to characters that cannot end the code fence
     labels = [re.sub(r"[^A-Za-z0-9/._-]", "_", m.case) for m in run.measurements.values()]
-    values = [round(m.value * 1e9, 1) for m in run.measurements.values()]
+    values = [
+        round(m.value * 1e9, 1) if m.unit == "seconds" else round(m.value)
+        for m in run.measurements.values()
+    ]
+    axis = "ns/op" if _heading(run).startswith("ns/op") else _heading(run)
     if labels:
         lines += [
             "",
             "```mermaid",
             "xychart-beta",
-            '    title "ns/op per case (lower is better)"',
+            f'    title "{axis} per case (lower is better)"',
             f"    x-axis {json.dumps(labels)}",
-            '    y-axis "ns/op"',
+            f'    y-axis "{axis}"',
             f"    bar {json.dumps(values)}",
             "```",
         ]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from wasmcmp import names
 from wasmcmp.errors import ResultsError
 from wasmcmp.results.model import Measurement, Run, measurement_from_samples
 
@@ -45,7 +46,9 @@ def read_pyperf(path: Path) -> Run:
         if not finite:
             continue
         measurements[name] = replace(
-            measurement_from_samples(name, finite), units=_process_means(bench)
+            measurement_from_samples(name, finite),
+            units=_process_means(bench),
+            unit=_unit(name, bench.get_metadata()),
         )
         if not metadata:
             metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
@@ -62,6 +65,15 @@ def read_pyperf(path: Path) -> Run:
         metadata=metadata,
         warnings=tuple(warnings),
     )
+
+
+def _unit(name: str, metadata: dict[str, Any]) -> str:
+    """Return the unit of a benchmark's values: its metric's, else what pyperf records."""
+    case = names.parse(name)
+    if case is not None and case.metric != names.TIME:
+        return names.METRIC_UNITS.get(case.metric, case.metric)
+    unit = str(metadata.get("unit", "second"))
+    return "seconds" if unit == "second" else unit
 
 
 def _process_means(bench: Any) -> tuple[float, ...]:
