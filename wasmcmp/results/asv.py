@@ -405,11 +405,16 @@ def _samples(samples: Any, case: str, warn: Callable[[str, str], None]) -> tuple
         return ()
     if not isinstance(samples, list):
         raise TypeError(f"samples hold {type(samples).__name__}, not a list")
-    values = [float(s) for s in samples if s is not None]
-    finite = [v for v in values if math.isfinite(v)]
-    if len(finite) < len(values):
-        warn(case, f"{len(values) - len(finite)} of its samples are not finite")
-    return tuple(finite)
+    values = tuple(map(float, samples)) if None not in samples else _present(samples)
+    if all(map(math.isfinite, values)):  # the common case, at C speed: 72,000 rows a site
+        return values
+    finite = tuple(v for v in values if math.isfinite(v))
+    warn(case, f"{len(values) - len(finite)} of its samples are not finite")
+    return finite
+
+
+def _present(samples: list[Any]) -> tuple[float, ...]:
+    return tuple(float(s) for s in samples if s is not None)
 
 
 def _unit_from_name(name: str) -> str:
