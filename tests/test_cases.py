@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from wasmcmp.cases import DEFAULT_PATTERNS, SEED, Case, all_cases, expected, int32, select
 from wasmcmp.errors import UnknownCase
+from wasmcmp.names import APPROACHES, FUNCTIONS, GUESTS, TIERS
 from wasmcmp.paths import CallPath
 
 i32 = st.integers(min_value=-(2**31), max_value=2**31 - 1)
@@ -24,11 +25,14 @@ def opened(request: pytest.FixtureRequest) -> Iterator[tuple[Case, CallPath]]:
         yield case, path
 
 
-def test_there_are_24_cases_with_stable_names() -> None:
+def test_every_guest_has_all_12_cases_with_stable_names() -> None:
     names = [c.name for c in CASES]
-    assert len(names) == len(set(names)) == 24
+    assert len(APPROACHES) * len(FUNCTIONS) * len(TIERS) == 12
+    assert len(names) == len(set(names)) == 12 * len(GUESTS)
+    assert {c.guest for c in CASES} == set(GUESTS)
     assert set(SEED) <= set(names)
-    assert "wat/imported-greenlet/add/checked" in names
+    for guest in GUESTS:
+        assert f"{guest}/imported-greenlet/add/checked" in names
 
 
 @settings(max_examples=60, deadline=None)
@@ -66,12 +70,12 @@ def test_int32_wraps_like_wasm(value: int) -> None:
 
 def test_select_globs_in_matrix_order() -> None:
     chosen = select(["*/exported/cube/*", "go/imported-thread/add/checked"])
+    assert GUESTS[0] == "go"
     assert [c.name for c in chosen] == [
         "go/exported/cube/checked",
         "go/exported/cube/unchecked",
         "go/imported-thread/add/checked",
-        "wat/exported/cube/checked",
-        "wat/exported/cube/unchecked",
+        *(f"{guest}/exported/cube/{tier}" for guest in GUESTS[1:] for tier in TIERS),
     ]
     default = {c.name for c in select(DEFAULT_PATTERNS)}
     assert set(SEED) <= default
@@ -81,7 +85,7 @@ def test_select_globs_in_matrix_order() -> None:
     ("name", "message"),
     [
         ("go/exported/add", "guest/approach/function/tier"),
-        ("rust/exported/add/checked", "unknown guest 'rust'"),
+        ("zig/exported/add/checked", "unknown guest 'zig'"),
         ("go/imported/add/checked", "unknown approach 'imported'"),
         ("go/exported/mul/checked", "unknown function 'mul'"),
         ("go/exported/add/raw", "unknown tier 'raw'"),

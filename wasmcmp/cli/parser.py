@@ -246,6 +246,13 @@ def _parse_site(commands: Subparsers) -> None:
     )
     site.add_argument("--title", help="site title (default: the asv project name)")
     site.add_argument(
+        "--study",
+        type=Path,
+        metavar="FILE",
+        help="a detection study's JSON (benchmarks/detection_study.py writes it): adds the "
+        "trust page, its false alarms and detection rates",
+    )
+    site.add_argument(
         "--force",
         action="store_true",
         help="replace --out even if it holds files wasmcmp did not write (they are deleted; "
@@ -257,11 +264,27 @@ def _parse_site(commands: Subparsers) -> None:
 def _parse_build_guests(commands: Subparsers) -> None:
     build = commands.add_parser(
         "build-guests",
-        help="rebuild the Go guests (needs the dev extra)",
+        help="rebuild the Go and Rust guests (Go: the dev extra; Rust: rustc for wasm32)",
         description=cmd_build_guests.__doc__,
     )
-    build.add_argument("--source", type=Path, default=Path("guests/go"), help="Go module folder")
-    build.add_argument("--out", type=Path, default=Path("guests/go"), help="where to write .wasm")
+    build.add_argument(
+        "--lang",
+        choices=("all", "go", "rust"),
+        default="all",
+        help="which guests to rebuild (default: all whose toolchain is installed)",
+    )
+    build.add_argument(
+        "--source",
+        type=Path,
+        default=Path("guests"),
+        help="the folder holding one source folder per language, go/ and rust/ (default: guests)",
+    )
+    build.add_argument(
+        "--out",
+        type=Path,
+        default=Path("guests"),
+        help="where to write each language's .wasm files, in go/ and rust/ (default: guests)",
+    )
     build.set_defaults(handler=cmd_build_guests)
 
 
