@@ -42,17 +42,18 @@ test: lint packages
 
 # The suite drives Debian's Chromium (browser tests), valgrind (instruction counts) and a
 # rustc for wasm32 (the Rust guests' rebuild check): install the missing ones, with one
-# apt-get update, when we may.
+# apt-get update, when we may (as root, or with sudo that asks no password, as on CI runners).
 packages: install
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || [ -n "$$WASMCMP_CHROMIUM" ] || missing="$$missing chromium"; \
 	command -v valgrind >/dev/null 2>&1 || missing="$$missing valgrind"; \
 	$(BIN)/python -c 'from wasmcmp.guests import rustc_binary; rustc_binary()' 2>/dev/null \
 		|| missing="$$missing rustc libstd-rust-dev-wasm32"; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=no; fi; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		if [ "$$sudo" != no ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+			$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
 			echo "the test suite needs$$missing: install them (apt-get install$$missing; WASMCMP_CHROMIUM may name another Chromium)"; exit 1; \
 		fi; \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -49,6 +50,13 @@ class Case:
     def args(self) -> tuple[int, ...]:
         """Return the operands this case is measured with."""
         return ARGS[self.function]
+
+    def asv_bench(self) -> str:
+        """Return the asv ``--bench`` regular expression of this case's benchmarks."""
+        quoted = ", ".join(
+            f"'{re.escape(part)}'" for part in (self.guest, self.approach, self.function, self.tier)
+        )
+        return rf"track_(call|instructions)\({quoted}\)$"
 
     def open(self, timeout: float = DEFAULT_TIMEOUT) -> CallPath:
         """Return this case's call path, opened."""

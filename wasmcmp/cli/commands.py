@@ -72,8 +72,12 @@ def cmd_cases(args: argparse.Namespace) -> int:
     from wasmcmp import cases
 
     default = set(cases.select(cases.DEFAULT_PATTERNS))
-    for case in cases.select(args.patterns or ["*"]):
-        print(f"{case.name}{'  (default)' if case in default else ''}")
+    chosen = cases.select(args.patterns or (cases.DEFAULT_PATTERNS if args.default else ["*"]))
+    for case in chosen:
+        if args.asv_bench:
+            print(case.asv_bench())
+        else:
+            print(f"{case.name}{'  (default)' if case in default else ''}")
     return 0
 
 

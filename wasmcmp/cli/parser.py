@@ -130,6 +130,15 @@ def _parse_call(commands: Subparsers) -> None:
 def _parse_cases(commands: Subparsers) -> None:
     cases = commands.add_parser("cases", help="list the cases", description=cmd_cases.__doc__)
     cases.add_argument("patterns", nargs="*", metavar="GLOB", help="glob patterns (default: all)")
+    cases.add_argument(
+        "--default", action="store_true", help="only the cases `wasmcmp run` measures by default"
+    )
+    cases.add_argument(
+        "--asv-bench",
+        action="store_true",
+        help="print, one a line, the asv --bench regular expression of each case's benchmarks "
+        "(time and instructions)",
+    )
     cases.set_defaults(handler=cmd_cases)
 
 
