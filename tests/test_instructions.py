@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def measured(
     return out, said
 
 
-def _benchmarks(path: Path) -> dict[str, object]:
+def _benchmarks(path: Path) -> dict[str, Any]:
     import pyperf
 
     suite = pyperf.BenchmarkSuite.load(str(path))
@@ -93,10 +94,10 @@ def test_counts_are_positive_and_repeats_agree(measured: tuple[Path, list[str]])
     benchmarks = _benchmarks(measured[0])
     assert list(benchmarks) == [f"{c}@instructions" for c in (EXPORTED, THREAD, GREENLET)]
     for name, bench in benchmarks.items():
-        values = bench.get_values()  # type: ignore[attr-defined]
+        values = bench.get_values()
         assert len(values) == 3, name
         assert all(v > 1000 for v in values), (name, values)
-    exported = benchmarks[f"{EXPORTED}@instructions"].get_values()  # type: ignore[attr-defined]
+    exported = benchmarks[f"{EXPORTED}@instructions"].get_values()
     assert (max(exported) - min(exported)) / min(exported) < 0.01, exported
 
 
@@ -108,15 +109,15 @@ def test_a_rerun_reproduces_the_counts(
     second = _benchmarks(again)[f"{EXPORTED}@instructions"]
     # each repeat draws the same hash seed and command line again: the same counts, up to
     # what start-up timing moves
-    values = second.get_values()  # type: ignore[attr-defined]
-    assert values == pytest.approx(first.get_values(), rel=0.005)  # type: ignore[attr-defined]
+    values = second.get_values()
+    assert values == pytest.approx(first.get_values(), rel=0.005)
 
 
 def test_the_json_is_pyperf_with_unit_integer_and_the_method(
     measured: tuple[Path, list[str]],
 ) -> None:
     for bench in _benchmarks(measured[0]).values():
-        metadata = bench.get_metadata()  # type: ignore[attr-defined]
+        metadata = bench.get_metadata()
         assert metadata["unit"] == "integer"
         assert metadata["instructions_method"] == METHOD
         assert metadata["valgrind_version"].startswith("valgrind-")

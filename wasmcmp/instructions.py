@@ -15,14 +15,14 @@ frames are no C symbols; a libc marker called through ctypes never matched by na
 toggling collection by request (per thread: it would miss the thread conduit's guest).
 
 Jitter: a count moves with the hash seed (up to ~2%, checked calls) and, through memory
-layout, with the command line, environment and folder (~1%, greenlet); all fixed, it repeats
-within ~0.2% (the watchdog's start-up wakeups follow wall time). So each repeat draws a seed
-and a command-line length from the case and its index, and runs with a minimal environment
-and relative paths: a rerun reproduces the figures, and the repeats' spread shows the
-sensitivity. The watchdog is stopped before the batches (its wakeups added ~0.7%, unevenly);
-the process timeout bounds a guest spinning there. Modules are compiled once per run under
-``valgrind --tool=none`` (native code needs CPU features valgrind lacks): ~10 s saved per
-repeat of a Go case.
+layout, with the command line, environment and folder (~1%, greenlet). So each repeat draws
+a seed and a command-line length from the case and its index, and runs with a minimal
+environment and relative paths: the repeats' spread shows that sensitivity, and a rerun
+lands within ~0.1% (0.7% at most: the watchdog's start-up wakeups follow wall time). The
+watchdog is stopped before the batches (its wakeups added ~0.7%, unevenly); the process
+timeout bounds a guest spinning there. Modules are compiled once per run under ``valgrind
+--tool=none`` (native code needs CPU features valgrind lacks): ~10 s saved per repeat of a
+Go case.
 
 Blind spot: instructions do not see waiting. The thread conduit's hand-off between OS
 threads costs wall time, not instructions (and valgrind runs one thread at a time): its
