@@ -82,3 +82,22 @@ def commit_slowdown(repo: Path, iterations: int = 30000) -> str:
     source.write_text(text.replace(anchor, slowed))
     git(repo, "commit", "-qam", "slow the thread conduit")
     return git(repo, "rev-parse", "HEAD")
+
+
+def commit_greenlet_work(repo: Path, statements: int) -> str:
+    """Commit a little real work in the greenlet conduit's response handler, ``statements``
+    integer additions (a few hundred instructions per call); return the commit."""
+    source = repo / "wasmcmp" / "paths" / "imported.py"
+    text = source.read_text()
+    anchor = (
+        '            raise self.out_of_turn(f"{self.function}_response", '
+        '"answered without a request")\n'
+        "        self._result = result\n"
+    )
+    assert text.count(anchor) == 1, "the greenlet conduit's respond() changed: update this helper"
+    work = "        _ = result + 1\n" * statements
+    source.write_text(
+        text.replace(anchor, anchor.replace("        self._result", work + "        self._result"))
+    )
+    git(repo, "commit", "-qam", "a little more work in the greenlet conduit")
+    return git(repo, "rev-parse", "HEAD")

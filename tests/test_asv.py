@@ -17,7 +17,7 @@ import pytest
 
 import wasmcmp
 
-from .conftest import REPO, clone_project, commit_slowdown, git
+from .conftest import REPO, clone_project, commit_greenlet_work, commit_slowdown, git
 
 ASV = [sys.executable, "-m", "asv"]
 #: the slowed cases (the thread conduit's response handler) and two untouched ones
@@ -180,3 +180,76 @@ def test_suite_version_follows_the_measuring_code_not_the_host_glue(
     source = package / changed
     source.write_text(source.read_text() + "\n# a change\n")
     assert (suite_version(package, REPO / "guests") != before) is counts
+
+
+#: integer additions in the greenlet conduit's respond(): about 3% more instructions per call
+#: of wat/imported-greenlet/add/unchecked (~18,000), each about 200 (a new int object)
+GREENLET_WORK = 3
+COUNTED = r"track_instructions\(.wat., .(exported|imported-greenlet)., .add., .unchecked.\)"
+
+
+@pytest.fixture(scope="module")
+def counted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    if shutil.which("valgrind") is None:
+        pytest.skip("instruction counts need valgrind (make test installs it)")
+    root = tmp_path_factory.mktemp("asv-instructions")
+    repo = clone_project(root / "repo")
+    commit_greenlet_work(repo, GREENLET_WORK)
+    commits = [git(repo, "rev-parse", "HEAD~1"), git(repo, "rev-parse", "HEAD")]
+    (root / "commits").write_text("\n".join(commits) + "\n")
+    home = root / "home"
+    home.mkdir()
+    env = dict(os.environ)
+    env.update(HOME=str(home), WASMCMP_METRICS="instructions")
+    env.setdefault("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))
+    assert asv(repo, env, "machine", "--yes", "--machine", "e2e").returncode == 0
+    run = asv(
+        repo,
+        env,
+        "run",
+        "--record-samples",
+        "--machine",
+        "e2e",
+        "--show-stderr",
+        "-b",
+        COUNTED,
+        f"HASHFILE:{root / 'commits'}",
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return repo, commits
+
+
+@pytest.mark.slow
+def test_instructions_find_a_three_percent_slowdown_and_nothing_else(
+    counted: tuple[Path, list[str]],
+) -> None:
+    repo, (base, head) = counted
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wasmcmp",
+            "compare",
+            base,
+            head,
+            "--results",
+            str(repo / ".asv" / "results"),
+            "--machine",
+            "e2e",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = {c["case"]: c for c in json.loads(done.stdout)["cases"]}
+    slowed = rows["wat/imported-greenlet/add/unchecked@instructions"]
+    untouched = rows["wat/exported/add/unchecked@instructions"]
+    assert slowed["test"] == "none (a deterministic count): the threshold decides"
+    assert 1.02 <= slowed["ratio"] <= 1.05, slowed  # the injected work is about 3%
+    assert slowed["verdict"] == "regressed"
+    assert untouched["verdict"] == "unchanged"
+    assert abs(untouched["ratio"] - 1) < 0.005  # the same code counts the same
