@@ -101,3 +101,26 @@ def commit_greenlet_work(repo: Path, statements: int) -> str:
     )
     git(repo, "commit", "-qam", "a little more work in the greenlet conduit")
     return git(repo, "rev-parse", "HEAD")
+
+
+def descendants(pid: int) -> set[int]:
+    """Return every process below ``pid``, read from /proc."""
+    found: set[int] = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            child = int(stat.parent.name)
+            found |= {child, *descendants(child)}
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Return whether a process runs (an orphan's zombie waits for a reaper, but runs nothing)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -8,7 +8,6 @@ no process left behind.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from wasmcmp.publish import MARKER, build_site
 from wasmcmp.results import read_asv, read_pyperf
 from wasmcmp.results.config import AsvConfig
 
+from .conftest import alive, descendants
 from .result_files import CROSSING, commit_hash, wasmcmp_history, write_pyperf
 
 #: a generous bound on anything that must not hang; never a speed claim
@@ -245,19 +245,6 @@ def test_a_link_to_a_folder_is_followed(tmp_path: Path) -> None:
 # -- 5: SIGTERM during a site build ---------------------------------------------------------------
 
 
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            child = int(stat.parent.name)
-            found |= {child, *_descendants(child)}
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
 def test_sigterm_during_a_site_build_leaves_no_process_behind(tmp_path: Path) -> None:
@@ -280,7 +267,7 @@ def test_sigterm_during_a_site_build_leaves_no_process_behind(tmp_path: Path) ->
     seen: set[int] = set()
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline and len(seen) < 2 and proc.poll() is None:
-        seen |= _descendants(proc.pid)
+        seen |= descendants(proc.pid)
         time.sleep(0.05)
     assert proc.poll() is None, "the build ended before it started workers"
     assert seen
@@ -289,16 +276,8 @@ def test_sigterm_during_a_site_build_leaves_no_process_behind(tmp_path: Path) ->
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "terminated" in err
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(pid) for pid in seen):
+    while time.monotonic() < deadline and any(alive(pid) for pid in seen):
         time.sleep(0.1)
-    assert not [pid for pid in seen if _alive(pid)]
+    assert not [pid for pid in seen if alive(pid)]
     assert not (tmp_path / "site").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z" and os.path.exists(f"/proc/{pid}")

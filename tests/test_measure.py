@@ -15,7 +15,7 @@ from wasmcmp.errors import GuestTrap, MeasurementFailed, WasmcmpError
 from wasmcmp.measure import measure
 from wasmcmp.results import read_pyperf
 
-from .conftest import FIXTURE_GUESTS, REPO
+from .conftest import FIXTURE_GUESTS, REPO, alive, descendants
 
 #: the smallest pyperf run that still spawns workers, calibrates and warms up
 QUICK = ("--processes", "2", "--values", "2", "--min-time", "0.005")
@@ -99,27 +99,6 @@ def test_unknown_effort_is_refused(tmp_path: Path) -> None:
 # -- SIGTERM: no process outlives the run, no folder or lock stays behind ----------------------
 
 
-def _descendants(pid: int) -> set[int]:
-    found: set[int] = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            child = int(stat.parent.name)
-            found |= {child, *_descendants(child)}
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # an orphan's zombie waits for a reaper, but runs nothing
-
-
 def _terminate_once_workers_run(command: list[str]) -> tuple[subprocess.Popen[str], set[int]]:
     """Start the command, SIGTERM it once pyperf's manager and a worker run; return the
     process and every descendant seen."""
@@ -129,7 +108,7 @@ def _terminate_once_workers_run(command: list[str]) -> tuple[subprocess.Popen[st
     seen: set[int] = set()
     deadline = time.monotonic() + BOUND
     while time.monotonic() < deadline and len(seen) < 2 and proc.poll() is None:
-        seen |= _descendants(proc.pid)
+        seen |= descendants(proc.pid)
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before pyperf started a worker"
     proc.send_signal(signal.SIGTERM)
@@ -138,9 +117,9 @@ def _terminate_once_workers_run(command: list[str]) -> tuple[subprocess.Popen[st
 
 def _assert_nothing_left(seen: set[int], folder: Path) -> None:
     deadline = time.monotonic() + 10  # the kernel may take a moment to reap
-    while time.monotonic() < deadline and any(_alive(pid) for pid in seen):
+    while time.monotonic() < deadline and any(alive(pid) for pid in seen):
         time.sleep(0.1)
-    assert not [pid for pid in seen if _alive(pid)], "a pyperf process outlived the run"
+    assert not [pid for pid in seen if alive(pid)], "a pyperf process outlived the run"
     assert list(folder.iterdir()) == [], "the scratch folder or the lock file stayed behind"
 
 

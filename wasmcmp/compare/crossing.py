@@ -31,7 +31,7 @@ class Crossing:
 
     @property
     def exported(self) -> str:
-        """Return the name of the exported case this ratio divides by."""
+        """Return the name of the exported case the ratio divides by."""
         return str(self.case.twin)
 
 
