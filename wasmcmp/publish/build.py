@@ -23,6 +23,7 @@ from wasmcmp.results.asv import AsvResults
 from wasmcmp.results.config import AsvConfig
 from wasmcmp.results.model import Run
 from wasmcmp.results.order import CommitOrder
+from wasmcmp.results.study import DetectionStudy
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ def build_site(
     title: str | None = None,
     force: bool = False,
     order: CommitOrder | None = None,
+    study: DetectionStudy | None = None,
 ) -> SiteReport:
     """Return what was written after building the static site for these results into ``out``.
 
@@ -57,10 +59,11 @@ def build_site(
     ``results.read_pyperf``). ``config`` names the project and links commits when the
     folders carry no asv.conf.json of their own. With ``comparison`` (``compare.compare``),
     a page shows base against head. ``order`` (``results.find_commit_order``) puts commits in
-    git order, as asv does; without it they go by date, and the pages say so. The site is
-    written to a temporary sibling folder and renamed into place: if anything fails, a
-    previous site at ``out`` is left untouched. A folder holding files a build did not write
-    is refused unless ``force`` (GitHub Pages' ``CNAME`` is kept); a link is followed.
+    git order, as asv does; without it they go by date, and the pages say so. With ``study``
+    (``results.study.read_study``), a trust page shows its false alarms and detection rates.
+    The site is written to a temporary sibling folder and renamed into place: if anything
+    fails, a previous site at ``out`` is left untouched. A folder holding files a build did
+    not write is refused unless ``force`` (GitHub Pages' ``CNAME`` is kept); a link is followed.
     """
     started = time.perf_counter()
     out = site_folder.check_out(Path(out), force=force)
@@ -84,6 +87,7 @@ def build_site(
         comparison=comparison,
         skipped=skipped,
         outdated=sum(r.outdated for r in results),
+        study=study,
     )
     pages = [page for page in discover() if page.applies(context)]
     common = _common(index, conf, pages, title or conf.project or "wasmcmp")

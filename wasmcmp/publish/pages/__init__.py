@@ -20,6 +20,7 @@ from wasmcmp.publish.index import Index
 from wasmcmp.publish.steps import Regression
 from wasmcmp.publish.tables import RegressionRow
 from wasmcmp.results.config import AsvConfig
+from wasmcmp.results.study import DetectionStudy
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Context:
     skipped: Sequence[tuple[Path, str]] = ()
     #: measurements of benchmarks whose code changed since (asv publish leaves these out too)
     outdated: int = 0
+    #: a detection study's comparisons, for the trust page
+    study: DetectionStudy | None = None
 
 
 @dataclass(frozen=True)
