@@ -238,6 +238,12 @@ def _parse_site(commands: Subparsers) -> None:
     site.add_argument("--machine", help="asv machine of the compared commits")
     site.add_argument("--env", help="asv environment of the compared commits")
     _add_factor(site, "regression factor for the comparison page (default 1.10; repeatable)")
+    _add_site_pages(site)
+    site.set_defaults(handler=cmd_site)
+
+
+def _add_site_pages(site: argparse.ArgumentParser) -> None:
+    """Add what orders the commits and what the other pages show, and how --out is taken."""
     order = site.add_mutually_exclusive_group()
     order.add_argument(
         "--repo",
@@ -267,7 +273,6 @@ def _parse_site(commands: Subparsers) -> None:
         help="replace --out even if it holds files wasmcmp did not write (they are deleted; "
         "without this such a folder is refused, and CNAME is always kept)",
     )
-    site.set_defaults(handler=cmd_site)
 
 
 def _parse_build_guests(commands: Subparsers) -> None:

@@ -158,13 +158,7 @@ def build_index(
     from_asv = len(all_runs)
     all_runs += [(run, config) for run in runs]
     keys = _commit_keys(run for run, _ in all_runs)
-    commits = _commits(all_runs, from_asv, keys)
-    off_history = 0
-    if order is not None:
-        commits, off_history = _in_history(commits, order)
-        kept = {c.key for c in commits}
-        pairs = [(r, k) for r, k in zip(all_runs, keys, strict=True) if k in kept]
-        all_runs, keys = [r for r, _ in pairs], [k for _, k in pairs]
+    commits, all_runs, keys, off_history = _ordered(all_runs, from_asv, keys, order)
     commit_index = {c.key: i for i, c in enumerate(commits)}
 
     series_keys = sorted({(run.machine, run.env) for run, _ in all_runs})
@@ -190,13 +184,7 @@ def build_index(
         case: {s: sorted(points.items()) for s, points in sorted(cells[case].items())}
         for case in case_order
     }
-    env_info: dict[int, dict[str, str]] = {}
-    failed: dict[int, tuple[int, frozenset[str]]] = {}
-    for s, (c, run) in newest.items():
-        info = {"python": run.python or ""} if run.python else {}
-        info.update({k: v for k, v in run.metadata.items() if k not in ("machine", "python")})
-        env_info[s] = info
-        failed[s] = (c, run.failed)
+    env_info, failed = _newest(newest)
     return Index(
         commits=commits,
         series=series,
@@ -212,6 +200,37 @@ def build_index(
         order=f"in the order of {order.source}" if order else "by date",
         off_history=off_history,
     )
+
+
+def _ordered(
+    all_runs: list[tuple[Run, AsvConfig]],
+    from_asv: int,
+    keys: list[str],
+    order: CommitOrder | None,
+) -> tuple[list[Commit], list[tuple[Run, AsvConfig]], list[str], int]:
+    """Return the commits in order, the runs and keys of those kept, and how many commits
+    the history leaves out."""
+    commits = _commits(all_runs, from_asv, keys)
+    if order is None:
+        return commits, all_runs, keys, 0
+    commits, off_history = _in_history(commits, order)
+    kept = {c.key for c in commits}
+    pairs = [(r, k) for r, k in zip(all_runs, keys, strict=True) if k in kept]
+    return commits, [r for r, _ in pairs], [k for _, k in pairs], off_history
+
+
+def _newest(
+    newest: Mapping[int, tuple[int, Run]],
+) -> tuple[dict[int, dict[str, str]], dict[int, tuple[int, frozenset[str]]]]:
+    """Return what each series' newest run says of its environment, and what failed there."""
+    env_info: dict[int, dict[str, str]] = {}
+    failed: dict[int, tuple[int, frozenset[str]]] = {}
+    for s, (c, run) in newest.items():
+        info = {"python": run.python or ""} if run.python else {}
+        info.update({k: v for k, v in run.metadata.items() if k not in ("machine", "python")})
+        env_info[s] = info
+        failed[s] = (c, run.failed)
+    return env_info, failed
 
 
 def _in_history(commits: Sequence[Commit], order: CommitOrder) -> tuple[list[Commit], int]:

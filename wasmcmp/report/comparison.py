@@ -6,7 +6,7 @@ Markdown, ``plain`` for a terminal); numbers through ``wasmcmp.format``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from wasmcmp import format as fmt
@@ -290,19 +290,7 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
         top += ["", *table(header_cells, shown), *_more(len(attention), len(shown))]
         if both:
             top += ["", _LEGEND]
-    if c.crossings:
-        rows = _crossing_rows(c.crossings)
-        top += [
-            "",
-            "**Crossing cost**: an imported call (guest calls Python) over the exported call "
-            "(Python calls the guest), same guest, function and tier.",
-            "",
-            *table(
-                ("guest", "approach", "function", "tier", "base", "head", "change"),
-                rows[:_TOP_ROWS],
-            ),
-            *_more(len(rows), min(len(rows), _TOP_ROWS)),
-        ]
+    top += _crossing_table(c.crossings)
     counts = ", ".join(f"{n} {v.value}" for v, n in c.counts.items() if n)
     opening = [
         "",
@@ -323,20 +311,42 @@ def _markdown(comparison: Comparison, *, marker: bool, limit: int | None) -> str
     body_rows = ["| " + " | ".join(row) + " |" for row in rows_of]
     if limit is not None:
         fixed = len("\n".join([*top, *opening, *header, *closing]).encode()) + 200
-        kept: list[str] = []
-        used = fixed
-        for row in body_rows:
-            size = len(row.encode()) + 1
-            if used + size > limit:
-                break
-            kept.append(row)
-            used += size
-        left = len(body_rows) - len(kept)
-        if left:
-            blank = " |" * (len(header_cells) - 2)
-            kept.append(f"| … | {left} more cases: see the job summary |{blank}")
-        body_rows = kept
+        body_rows = _within(body_rows, limit - fixed, len(header_cells))
     return "\n".join([*top, *opening, *header, *body_rows, *closing])
+
+
+def _crossing_table(crossings: Sequence[CrossingChange]) -> list[str]:
+    if not crossings:
+        return []
+    rows = _crossing_rows(crossings)
+    return [
+        "",
+        "**Crossing cost**: an imported call (guest calls Python) over the exported call "
+        "(Python calls the guest), same guest, function and tier.",
+        "",
+        *table(
+            ("guest", "approach", "function", "tier", "base", "head", "change"),
+            rows[:_TOP_ROWS],
+        ),
+        *_more(len(rows), min(len(rows), _TOP_ROWS)),
+    ]
+
+
+def _within(rows: list[str], budget: int, columns: int) -> list[str]:
+    """Return the rows that fit in ``budget`` bytes, and a last row saying how many did not."""
+    kept: list[str] = []
+    used = 0
+    for row in rows:
+        size = len(row.encode()) + 1
+        if used + size > budget:
+            break
+        kept.append(row)
+        used += size
+    left = len(rows) - len(kept)
+    if left:
+        blank = " |" * (columns - 2)
+        kept.append(f"| … | {left} more cases: see the job summary |{blank}")
+    return kept
 
 
 def render_comment(comparison: Comparison) -> str:
