@@ -31,7 +31,7 @@ def run_table(run: Run) -> str:
     out = aligned(["case", _heading(run), "99% CI", "samples"], rows, {1, 2, 3})
     found = crossings(run.measurements)
     if found:
-        out += ["", f"imported / exported (ratio of {_heading(run)})"]
+        out += ["", "imported / exported (ratio of the medians)"]
         out += aligned(
             ["guest", "approach", "function", "tier", "ratio"],
             [
