@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from wasmcmp import format as fmt
 from wasmcmp import names
-from wasmcmp.publish.charts import APPROACH_COLORS, approach_color
+from wasmcmp.publish.charts import APPROACH_COLORS, Bar, BarChart, approach_color
 from wasmcmp.publish.pages import Context, Page, Rendered
 from wasmcmp.results.study import AA, AB, DetectionStudy, StudyComparison
 
@@ -220,34 +220,7 @@ def path_color(path: str) -> str:
 # -- the chart: detection rate against injected slowdown --------------------------------------
 
 
-@dataclass(frozen=True)
-class RateBar:
-    x: float
-    y: float
-    width: float
-    height: float
-    color: str
-    err_top: float | None
-    err_bottom: float | None
-    label: str
-    title: str
-
-
-@dataclass(frozen=True)
-class RateChart:
-    width: int
-    height: int
-    left: int
-    top: int
-    plot_width: int
-    plot_height: int
-    bars: tuple[RateBar, ...]
-    ticks: tuple[tuple[float, str], ...]
-    groups: tuple[tuple[float, str, str], ...]
-    legend: tuple[tuple[str, str], ...]
-
-
-def rate_chart(rows: Sequence[DetectionRow]) -> RateChart | None:
+def rate_chart(rows: Sequence[DetectionRow]) -> BarChart | None:
     """Return the SVG geometry of the detection rates: one group per metric and injected
     slowdown, one bar per path, with the rate's 95% Wilson interval and its counts."""
     if not rows:
@@ -273,7 +246,7 @@ def rate_chart(rows: Sequence[DetectionRow]) -> RateChart | None:
             share = row.caught.share or 0.0
             interval = row.caught.interval
             bars.append(
-                RateBar(
+                Bar(
                     x=round(x0 + j * bar_width + 1, 1),
                     y=y_of(share),
                     width=round(bar_width - 2, 1),
@@ -287,13 +260,14 @@ def rate_chart(rows: Sequence[DetectionRow]) -> RateChart | None:
                     f"{row.caught.interval_text}); measured {row.achieved}",
                 )
             )
-    return RateChart(
+    return BarChart(
         width=left + plot_width + right,
         height=top + plot_height + bottom,
         left=left,
         top=top,
         plot_width=plot_width,
         plot_height=plot_height,
+        unit="caught",
         bars=tuple(bars),
         ticks=tuple((y_of(t / 4), f"{t * 25}%") for t in range(5)),
         groups=tuple(groups),
