@@ -514,7 +514,7 @@ def test_instruction_counts_are_judged_by_their_threshold() -> None:
 
     case = "go/exported/add/checked@instructions"
     base = Run(Path("b.json"), "m", "e", {case: counts(1000.0)})
-    for head_count, verdict in ((1015.0, Verdict.REGRESSED), (1005.0, Verdict.UNCHANGED)):
+    for head_count, verdict in ((1008.0, Verdict.REGRESSED), (1004.0, Verdict.UNCHANGED)):
         head = Run(Path("h.json"), "m", "e", {case: counts(head_count)})
         row = compare(base, head).cases[0]
         assert row.significance is not None

@@ -172,7 +172,7 @@ def _parse_compare(commands: Subparsers) -> None:
         type=float,
         default=None,
         metavar="NUMBER",
-        help="growth beyond which an instruction count regresses (default 1.01, above the "
+        help="growth beyond which an instruction count regresses (default 1.005, above the "
         "jitter measured); GLOB@instructions=NUMBER in --factor sets it per case",
     )
     versus.add_argument(

@@ -14,7 +14,7 @@ from wasmcmp.errors import InvalidFactor
 DEFAULT_FACTOR = 1.10
 
 #: a count of instructions regresses when it grows by more than this factor
-DEFAULT_INSTRUCTION_FACTOR = 1.01
+DEFAULT_INSTRUCTION_FACTOR = 1.005
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def parse_factors(
     default threshold of instruction counts."""
     if not math.isfinite(instructions) or instructions < 1.0:
         raise InvalidFactor(
-            f"--instructions-factor {instructions!r}: expected a number >= 1 such as 1.01"
+            f"--instructions-factor {instructions!r}: expected a number >= 1 such as 1.005"
         )
     default = DEFAULT_FACTOR
     rules: list[FactorRule] = []
