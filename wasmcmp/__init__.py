@@ -21,6 +21,7 @@ from wasmcmp.errors import (
     GuestAbiMismatch,
     GuestInvalid,
     GuestNotFound,
+    GuestSpecInvalid,
     GuestTimeout,
     GuestTrap,
     InvalidFactor,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from wasmcmp.measure import EFFORTS
     from wasmcmp.measure import measure as measure_cases
     from wasmcmp.names import APPROACHES, AXES, FUNCTIONS, GUESTS, TIERS
+    from wasmcmp.own_guests import GUESTS_SETTING, guests_from_setting, own_guests
     from wasmcmp.paths import open_path
     from wasmcmp.publish import build_site
     from wasmcmp.results import (
@@ -67,6 +69,9 @@ _LAZY = {
     "select_cases": ("wasmcmp.cases", "select"),
     "open_path": ("wasmcmp.paths", "open_path"),
     "guests_dir": ("wasmcmp.guests", "guests_dir"),
+    "GUESTS_SETTING": ("wasmcmp.own_guests", "GUESTS_SETTING"),
+    "guests_from_setting": ("wasmcmp.own_guests", "guests_from_setting"),
+    "own_guests": ("wasmcmp.own_guests", "own_guests"),
     "EFFORTS": ("wasmcmp.measure", "EFFORTS"),
     "measure_cases": ("wasmcmp.measure", "measure"),
     "measure_instructions": ("wasmcmp.instructions", "measure_instructions"),
@@ -99,12 +104,14 @@ __all__ = [
     "EFFORTS",
     "FUNCTIONS",
     "GUESTS",
+    "GUESTS_SETTING",
     "TIERS",
     "Case",
     "Comparison",
     "GuestAbiMismatch",
     "GuestInvalid",
     "GuestNotFound",
+    "GuestSpecInvalid",
     "GuestTimeout",
     "GuestTrap",
     "InvalidFactor",
@@ -122,11 +129,13 @@ __all__ = [
     "build_site",
     "compare_runs",
     "guests_dir",
+    "guests_from_setting",
     "load_side",
     "measure_cases",
     "measure_instructions",
     "measurement_from_samples",
     "open_path",
+    "own_guests",
     "parse_factors",
     "read_asv",
     "read_pyperf",
