@@ -20,7 +20,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import wasmcmp
 from wasmcmp import (
@@ -30,15 +30,13 @@ from wasmcmp import (
     GUESTS,
     TIERS,
     Case,
+    Guest,
     guests_dir,
     guests_from_setting,
     measure_cases,
     measure_instructions,
     read_pyperf,
 )
-
-if TYPE_CHECKING:
-    from wasmcmp.guests import Guest
 
 #: pyperf options for one asv round of one case, by WASMCMP_EFFORT
 EFFORT_ARGS: dict[str, tuple[str, ...]] = {

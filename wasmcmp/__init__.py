@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from wasmcmp.cases import select as select_cases
     from wasmcmp.compare import Comparison, Verdict, parse_factors
     from wasmcmp.compare import compare as compare_runs
-    from wasmcmp.guests import guests_dir
+    from wasmcmp.guests import Guest, guests_dir
     from wasmcmp.instructions import measure_instructions
     from wasmcmp.measure import EFFORTS
     from wasmcmp.measure import measure as measure_cases
@@ -68,6 +68,7 @@ _LAZY = {
     "all_cases": ("wasmcmp.cases", "all_cases"),
     "select_cases": ("wasmcmp.cases", "select"),
     "open_path": ("wasmcmp.paths", "open_path"),
+    "Guest": ("wasmcmp.guests", "Guest"),
     "guests_dir": ("wasmcmp.guests", "guests_dir"),
     "GUESTS_SETTING": ("wasmcmp.own_guests", "GUESTS_SETTING"),
     "guests_from_setting": ("wasmcmp.own_guests", "guests_from_setting"),
@@ -108,6 +109,7 @@ __all__ = [
     "TIERS",
     "Case",
     "Comparison",
+    "Guest",
     "GuestAbiMismatch",
     "GuestInvalid",
     "GuestNotFound",
