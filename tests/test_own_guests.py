@@ -122,6 +122,13 @@ def test_the_readme_example_runs_and_writes_its_cases(mine: Path) -> None:
     assert all(len(b["runs"]) > 1 for b in suite["benchmarks"])
     ratios = done.stdout.split("imported / exported")[1]
     assert "mine   imported-greenlet" in ratios
+    # results, compare and the site take the guest's name from the results as it is
+    compared = wasmcmp("compare", str(out), str(out), "--format", "json")
+    assert compared.returncode == 0, compared.stderr
+    assert "mine/imported-thread/add/unchecked" in compared.stdout
+    site = wasmcmp("site", "--pyperf", str(out), "--out", str(mine.parent / "site"))
+    assert site.returncode == 0, site.stderr
+    assert "mine/exported/add/unchecked" in (mine.parent / "site" / "index.html").read_text()
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="instruction counts need valgrind")
