@@ -7,6 +7,9 @@ its statistics columns and samples and ``asv compare`` can run its Mann-Whitney 
 Effort per asv round is chosen by ``WASMCMP_EFFORT`` (fast / default / rigorous). asv runs
 one round of a track benchmark unless told otherwise; comparisons run two, interleaved
 across commits: ``asv run -a rounds=2 --interleave-rounds``.
+
+``WASMCMP_GUESTS`` adds guests of the user's own after the bundled ones: ``NAME=FOLDER``
+entries, separated by ``os.pathsep`` (``:`` on Linux and macOS), each folder absolute.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +30,9 @@ from wasmcmp import (
     GUESTS,
     TIERS,
     Case,
+    Guest,
     guests_dir,
+    guests_from_setting,
     measure_cases,
     measure_instructions,
     read_pyperf,
@@ -70,9 +76,15 @@ def metrics() -> tuple[str, ...]:
     return tuple(m for m in chosen if m)
 
 
-def suite_version(package: Path | None = None, guests: Path | None = None) -> str:
+#: the user's own guests, from WASMCMP_GUESTS, measured after the bundled ones
+OWN_GUESTS = guests_from_setting()
+
+
+def suite_version(
+    package: Path | None = None, guests: Path | None = None, own: Sequence[Guest] = OWN_GUESTS
+) -> str:
     """Return a digest of what decides a measurement: wasmcmp's measuring code, the guest
-    modules and this suite.
+    modules (the user's own too, by name) and this suite.
 
     asv's default version only hashes the benchmark's own source; results measured by other
     measuring code or of other guests must never be compared with these. The host glue
@@ -85,6 +97,9 @@ def suite_version(package: Path | None = None, guests: Path | None = None) -> st
     files = [package / name for name in MEASURING] + sorted(
         p for p in guests.rglob("*") if p.suffix in (".wasm", ".wat")
     )
+    for guest in own:
+        digest.update(guest.name.encode())
+        files += [guest.module_file(role) for role in ("exported", "imported_add", "imported_cube")]
     for path in [*files, Path(__file__)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
@@ -94,7 +109,12 @@ def suite_version(package: Path | None = None, guests: Path | None = None) -> st
 class CallPaths:
     """The cost of one call across the boundary, for every case."""
 
-    params: ClassVar = [list(GUESTS), list(APPROACHES), list(FUNCTIONS), list(TIERS)]
+    params: ClassVar = [
+        [*GUESTS, *(guest.name for guest in OWN_GUESTS)],
+        list(APPROACHES),
+        list(FUNCTIONS),
+        list(TIERS),
+    ]
     param_names: ClassVar = list(AXES)
     timeout = 900
     version = suite_version()
@@ -104,7 +124,7 @@ class CallPaths:
         samples; skipped when WASMCMP_METRICS leaves wall time out."""
         if "time" not in metrics():
             raise NotImplementedError("WASMCMP_METRICS leaves wall time out")
-        case = Case(guest, approach, function, tier)
+        case = _case(guest, approach, function, tier)
         with tempfile.TemporaryDirectory(prefix="wasmcmp-asv-") as scratch:
             out = measure_cases([case], Path(scratch) / "run.json", pyperf_args=effort_args())
             run = read_pyperf(out)
@@ -126,7 +146,7 @@ class CallPaths:
         """
         if "instructions" not in metrics() or shutil.which("valgrind") is None:
             raise NotImplementedError("instruction counts need valgrind and WASMCMP_METRICS")
-        case = Case(guest, approach, function, tier)
+        case = _case(guest, approach, function, tier)
         with tempfile.TemporaryDirectory(prefix="wasmcmp-asv-") as scratch:
             out = measure_instructions([case], Path(scratch) / "run.json", repeats=1)
             run = read_pyperf(out)
@@ -134,3 +154,9 @@ class CallPaths:
         return {"samples": samples, "number": 1}
 
     track_instructions.unit = "instructions"  # type: ignore[attr-defined]
+
+
+def _case(guest: str, approach: str, function: str, tier: str) -> Case:
+    """Return the case of these parameters, with its folder when the guest is the user's."""
+    folders = {own.name: own.folder for own in OWN_GUESTS}
+    return Case(guest, approach, function, tier, folders.get(guest))

@@ -26,7 +26,7 @@ from wasmcmp.cases import Case, select
 from wasmcmp.errors import GuestTimeout, GuestTrap, MeasurementFailed, WasmcmpError
 from wasmcmp.instructions import CALLGRIND, METHOD, measure_instructions
 
-from .conftest import FIXTURE_GUESTS
+from .conftest import FIXTURE_GUESTS, REPO
 
 pytestmark = [
     pytest.mark.slow,
@@ -180,13 +180,18 @@ def test_a_process_past_its_timeout_is_killed_and_named(tmp_path: Path, scratch:
 
 
 def test_a_guest_spinning_under_callgrind_is_stopped_and_named(tmp_path: Path) -> None:
-    spinning = f"{FIXTURE_GUESTS / 'initspin'}/exported/add/checked"
+    # the worker learns a guest of the user's own as the command hands it on, with --guest
+    folder = tmp_path / "initspin"
+    shutil.copytree(REPO / "guests" / "wat", folder)
+    shutil.copy(FIXTURE_GUESTS / "initspin" / "exported.wat", folder)
+    spinning = "initspin/exported/add/checked"
     command = [
         "valgrind",
         *CALLGRIND,
         f"--callgrind-out-file={tmp_path / 'callgrind.out'}",
         f"--log-file={tmp_path / 'valgrind.log'}",
         *(sys.executable, "-m", "wasmcmp.instructions", "--case", spinning),
+        *("--guest", f"initspin={folder}"),
         *("--call-timeout", "2", "--loops", "20"),
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=BOUND, check=False)

@@ -15,7 +15,7 @@ STAGES = (
     ("errors",),
     ("names",),
     ("format",),
-    ("guests",),
+    ("guests", "own_guests"),
     ("paths",),
     ("cases",),
     ("measure", "instructions"),

@@ -21,6 +21,7 @@ from wasmcmp.errors import (
     GuestAbiMismatch,
     GuestInvalid,
     GuestNotFound,
+    GuestSpecInvalid,
     GuestTimeout,
     GuestTrap,
     InvalidFactor,
@@ -39,11 +40,12 @@ if TYPE_CHECKING:
     from wasmcmp.cases import select as select_cases
     from wasmcmp.compare import Comparison, Verdict, parse_factors
     from wasmcmp.compare import compare as compare_runs
-    from wasmcmp.guests import guests_dir
+    from wasmcmp.guests import Guest, guests_dir
     from wasmcmp.instructions import measure_instructions
     from wasmcmp.measure import EFFORTS
     from wasmcmp.measure import measure as measure_cases
     from wasmcmp.names import APPROACHES, AXES, FUNCTIONS, GUESTS, TIERS
+    from wasmcmp.own_guests import GUESTS_SETTING, guests_from_setting, own_guests
     from wasmcmp.paths import open_path
     from wasmcmp.publish import build_site
     from wasmcmp.results import (
@@ -66,7 +68,11 @@ _LAZY = {
     "all_cases": ("wasmcmp.cases", "all_cases"),
     "select_cases": ("wasmcmp.cases", "select"),
     "open_path": ("wasmcmp.paths", "open_path"),
+    "Guest": ("wasmcmp.guests", "Guest"),
     "guests_dir": ("wasmcmp.guests", "guests_dir"),
+    "GUESTS_SETTING": ("wasmcmp.own_guests", "GUESTS_SETTING"),
+    "guests_from_setting": ("wasmcmp.own_guests", "guests_from_setting"),
+    "own_guests": ("wasmcmp.own_guests", "own_guests"),
     "EFFORTS": ("wasmcmp.measure", "EFFORTS"),
     "measure_cases": ("wasmcmp.measure", "measure"),
     "measure_instructions": ("wasmcmp.instructions", "measure_instructions"),
@@ -99,12 +105,15 @@ __all__ = [
     "EFFORTS",
     "FUNCTIONS",
     "GUESTS",
+    "GUESTS_SETTING",
     "TIERS",
     "Case",
     "Comparison",
+    "Guest",
     "GuestAbiMismatch",
     "GuestInvalid",
     "GuestNotFound",
+    "GuestSpecInvalid",
     "GuestTimeout",
     "GuestTrap",
     "InvalidFactor",
@@ -122,11 +131,13 @@ __all__ = [
     "build_site",
     "compare_runs",
     "guests_dir",
+    "guests_from_setting",
     "load_side",
     "measure_cases",
     "measure_instructions",
     "measurement_from_samples",
     "open_path",
+    "own_guests",
     "parse_factors",
     "read_asv",
     "read_pyperf",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from wasmcmp import names
 from wasmcmp.errors import UnknownCase
-from wasmcmp.guests import EXPORTS
+from wasmcmp.guests import EXPORTS, Guest, find
 from wasmcmp.names import APPROACHES, AXES, FUNCTIONS, GUESTS, TIERS
 from wasmcmp.paths import DEFAULT_TIMEOUT, CallPath, open_path
 
@@ -40,6 +41,9 @@ class Case:
     approach: str
     function: str
     tier: str
+    #: the folder of a guest of the user's own (``--guest NAME=FOLDER``); None for a bundled
+    #: guest, found by name
+    folder: Path | None = None
 
     @property
     def name(self) -> str:
@@ -60,11 +64,19 @@ class Case:
 
     def open(self, timeout: float = DEFAULT_TIMEOUT) -> CallPath:
         """Return this case's call path, opened."""
-        return open_path(self.guest, self.approach, self.function, self.tier, timeout=timeout)
+        return open_path(
+            self.find_guest(), self.approach, self.function, self.tier, timeout=timeout
+        )
+
+    def find_guest(self) -> Guest:
+        """Return the guest whose modules this case runs."""
+        return Guest(self.guest, self.folder) if self.folder else find(self.guest)
 
     @classmethod
-    def parse(cls, name: str) -> Case:
-        """Return the case with this name; raise UnknownCase naming what is wrong."""
+    def parse(cls, name: str, guests: Sequence[Guest] = ()) -> Case:
+        """Return the case with this name, whose guest may be one of ``guests`` (the user's
+        own); raise UnknownCase naming what is wrong."""
+        folders = {guest.name: guest.folder for guest in guests}
         parts = names.parts(name)
         if len(parts) != len(AXES):
             raise UnknownCase(
@@ -72,7 +84,7 @@ class Case:
             )
         for part, allowed, what in zip(
             parts,
-            (GUESTS, APPROACHES, FUNCTIONS, TIERS),
+            ((*GUESTS, *folders), APPROACHES, FUNCTIONS, TIERS),
             AXES,
             strict=True,
         ):
@@ -80,20 +92,29 @@ class Case:
                 raise UnknownCase(
                     f"case {name!r}: unknown {what} {part!r}, expected one of {', '.join(allowed)}"
                 )
-        return cls(*parts)
+        guest, approach, function, tier = parts
+        return cls(guest, approach, function, tier, folders.get(guest))
 
 
-def all_cases() -> list[Case]:
-    """Return every case, in guest, approach, function, tier order."""
-    return [Case(*combo) for combo in itertools.product(GUESTS, APPROACHES, FUNCTIONS, TIERS)]
+def all_cases(guests: Sequence[Guest] = ()) -> list[Case]:
+    """Return every case, in guest (the bundled ones, then ``guests``, the user's own, in
+    their order), approach, function, tier order."""
+    folders: list[tuple[str, Path | None]] = [(name, None) for name in GUESTS]
+    folders += [(guest.name, guest.folder) for guest in guests]
+    return [
+        Case(name, *combo, folder=folder)
+        for name, folder in folders
+        for combo in itertools.product(APPROACHES, FUNCTIONS, TIERS)
+    ]
 
 
-def select(patterns: Iterable[str]) -> list[Case]:
-    """Return the cases matching any of the glob patterns, in matrix order.
+def select(patterns: Iterable[str], guests: Sequence[Guest] = ()) -> list[Case]:
+    """Return the cases matching any of the glob patterns, in matrix order; ``guests`` are
+    the user's own, besides the bundled ones.
 
     Raise UnknownCase for a pattern that matches nothing.
     """
-    cases = all_cases()
+    cases = all_cases(guests)
     chosen: set[Case] = set()
     for pattern in patterns:
         matched = [c for c in cases if fnmatch.fnmatchcase(c.name, pattern)]

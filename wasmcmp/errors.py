@@ -47,3 +47,7 @@ class SiteError(WasmcmpError):
 
 class OutputLocked(WasmcmpError):
     """Another run is writing the same output file."""
+
+
+class GuestSpecInvalid(WasmcmpError):
+    """A ``--guest NAME=FOLDER`` (or WASMCMP_GUESTS entry) is malformed or its name is taken."""

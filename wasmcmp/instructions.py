@@ -58,8 +58,9 @@ from typing import Any
 from wasmcmp import __version__, errors, names
 from wasmcmp.cases import Case
 from wasmcmp.errors import MeasurementFailed, WasmcmpError
-from wasmcmp.guests import engine_config, find, load_module
-from wasmcmp.measure import check, verify
+from wasmcmp.guests import engine_config, load_module
+from wasmcmp.measure import check, guest_args, verify
+from wasmcmp.own_guests import own_guests
 from wasmcmp.paths import DEFAULT_TIMEOUT
 
 METRIC = "instructions"  # in case names: ``wat/exported/add/checked@instructions``
@@ -218,7 +219,7 @@ def _compile_modules(
 
 
 def _module(case: Case) -> tuple[Path, str]:
-    return (find(case.guest).folder.resolve(), _role(case))
+    return (case.find_guest().folder.resolve(), _role(case))
 
 
 def _role(case: Case) -> str:
@@ -229,7 +230,7 @@ def _worker(case: Case, log: str) -> list[str]:
     """Return the rest of a valgrind command line: its log, and the worker it runs (-P: no
     working folder on sys.path, which would move the layout)."""
     python = [sys.executable, "-P", "-m", "wasmcmp.instructions", "--case", case.name]
-    return [f"--log-file={log}", *python]
+    return [f"--log-file={log}", *python, *guest_args([case])]
 
 
 def _run(
@@ -399,7 +400,7 @@ def _preload(case: Case, compiled: Path) -> None:
     """Hand the loader the module compiled ahead, as if this process had compiled it."""
     from wasmcmp import guests
 
-    source = find(case.guest).module_file(_role(case))
+    source = case.find_guest().module_file(_role(case))
     stat = source.stat()
     with guests._compiled_lock:
         guests._compiled[(source.resolve(), stat.st_mtime_ns, stat.st_size)] = compiled.read_bytes()
@@ -408,24 +409,15 @@ def _preload(case: Case, compiled: Path) -> None:
 def _compile_in_worker(case: Case, target: Path) -> None:
     import wasmtime
 
-    module = load_module(wasmtime.Engine(engine_config()), find(case.guest), _role(case))
+    module = load_module(wasmtime.Engine(engine_config()), case.find_guest(), _role(case))
     target.write_bytes(bytes(module.serialize()))
-
-
-def _parse_case(name: str) -> Case:
-    """Return the named case; its guest may also be a folder of modules, as ``find`` takes."""
-    found = names.parts(name)
-    guest = "/".join(found[:-3])
-    if len(found) >= len(names.AXES) and guest not in names.GUESTS and Path(guest).is_dir():
-        case = Case.parse("/".join([names.GUESTS[0], *found[-3:]]))
-        return dataclasses.replace(case, guest=guest)
-    return Case.parse(name)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Count one case under callgrind (or compile its module), printing a JSON report."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--case", required=True, help="the case to count")
+    parser.add_argument("--guest", action="append", default=[], help="own guest, NAME=FOLDER")
     parser.add_argument("--loops", type=int, help="N: count N and 2N calls (default: calibrated)")
     parser.add_argument("--call-timeout", type=float, default=DEFAULT_TIMEOUT)
     parser.add_argument("--dumps", help="callgrind's --callgrind-out-file, to calibrate N")
@@ -435,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     report: dict[str, int] = {}
     try:
-        case = _parse_case(args.case)
+        case = Case.parse(args.case, own_guests(args.guest))
         if args.compile_to:
             _compile_in_worker(case, Path(args.compile_to))
         else:

@@ -3,7 +3,8 @@
 ``measure()`` checks every case's answer in-process first (a clear error beats a dead
 worker), then runs ``python -m wasmcmp.measure`` as a pyperf program: pyperf spawns worker
 processes, calibrates the loop count, warms up and records values. This module is also that
-program: ``python -m wasmcmp.measure --case NAME ... -o FILE`` accepts every pyperf option.
+program: ``python -m wasmcmp.measure --case NAME ... -o FILE`` accepts every pyperf option,
+and ``--guest NAME=FOLDER`` for a case of the user's own guest.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from wasmcmp import __version__
 from wasmcmp.cases import Case, expected
 from wasmcmp.errors import MeasurementFailed, OutputLocked, WasmcmpError
+from wasmcmp.own_guests import own_guests
 from wasmcmp.paths import DEFAULT_TIMEOUT, CallPath
 
 #: pyperf effort levels: how many worker processes and values per case
@@ -81,6 +83,7 @@ def measure(
         "--call-timeout",
         repr(timeout),
     ]
+    command += guest_args(cases)
     for case in cases:
         command += ["--case", case.name]
     with _sigterm_interrupts():
@@ -97,6 +100,13 @@ def measure(
                 raise MeasurementFailed(f"pyperf wrote no results for {output}")
             os.replace(partial, output)
     return output
+
+
+def guest_args(cases: Sequence[Case]) -> list[str]:
+    """Return the ``--guest NAME=FOLDER`` options a worker needs to know the cases' guests
+    of the user's own (none for bundled guests)."""
+    folders = {case.guest: case.folder for case in cases if case.folder is not None}
+    return [arg for name, folder in folders.items() for arg in ("--guest", f"{name}={folder}")]
 
 
 @contextlib.contextmanager
@@ -239,6 +249,8 @@ def _close_all() -> None:
 
 def _forward(command: list[str], args: object) -> None:
     command += ["--call-timeout", repr(getattr(args, "call_timeout", DEFAULT_TIMEOUT))]
+    for spec in getattr(args, "guest", []):
+        command += ["--guest", spec]
     for name in getattr(args, "case", []):
         command += ["--case", name]
 
@@ -260,10 +272,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--case", action="append", default=[], help="case to measure (repeatable)"
     )
     runner.argparser.add_argument(
+        "--guest", action="append", default=[], help="a guest of the user's own, NAME=FOLDER"
+    )
+    runner.argparser.add_argument(
         "--call-timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds a batch may take"
     )
     args = runner.parse_args(argv)
-    cases = [Case.parse(name) for name in args.case]
+    guests = own_guests(args.guest)
+    cases = [Case.parse(name, guests) for name in args.case]
     try:
         for index, case in enumerate(cases, 1):
             if not args.worker:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 #: named as a wasmcmp case
 AXES = ("guest", "approach", "function", "tier")
 
-#: the guests wasmcmp ships
+#: the guests wasmcmp ships; a user's own (``--guest NAME=FOLDER``) come after them
 GUESTS = ("go", "rust", "wat")
 
 #: the approach every imported approach's cost is divided by
@@ -167,10 +167,17 @@ def approach_rank(approach: str) -> tuple[int, str]:
     return (rank, approach)
 
 
-def group_rank(guest: str, function: str, tier: str) -> tuple[str, str, int, str]:
+def guest_rank(guest: str) -> tuple[int, str]:
+    """Return a sort key placing the bundled guests first, in GUESTS order, then any other
+    (a user's own) by name."""
+    rank = GUESTS.index(guest) if guest in GUESTS else len(GUESTS)
+    return (rank, guest)
+
+
+def group_rank(guest: str, function: str, tier: str) -> tuple[int, str, str, int, str]:
     """Return a sort key for a guest/function/tier group: by guest, function, then tier."""
     rank = TIERS.index(tier) if tier in TIERS else len(TIERS)
-    return (guest, function, rank, tier)
+    return (*guest_rank(guest), function, rank, tier)
 
 
 def case_rank(name: str) -> tuple[int, str]:
@@ -197,6 +204,7 @@ __all__ = [
     "exported_twin",
     "from_params",
     "group_rank",
+    "guest_rank",
     "identify",
     "metric_of",
     "parse",

@@ -25,8 +25,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Measure cases (wall time with pyperf, or instructions under callgrind), print the
     table, write pyperf JSON (and Markdown)."""
     from wasmcmp import cases, instructions, measure, report, results
+    from wasmcmp.own_guests import own_guests
 
-    chosen = cases.select(args.cases or cases.DEFAULT_PATTERNS)
+    chosen = cases.select(args.cases or cases.DEFAULT_PATTERNS, own_guests(args.guest))
     progress = None if args.quiet else _progress
     if args.metric == "instructions":
         if progress:
@@ -55,8 +56,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_call(args: argparse.Namespace) -> int:
     """Run one call of a case with the given arguments and print the answer."""
     from wasmcmp import cases
+    from wasmcmp.own_guests import own_guests
 
-    case = cases.Case.parse(args.case)
+    case = cases.Case.parse(args.case, own_guests(args.guest))
     want = cases.expected(case.function, tuple(args.args))
     with case.open(args.timeout) as path:
         got = path.call(*args.args)
@@ -70,9 +72,13 @@ def cmd_call(args: argparse.Namespace) -> int:
 def cmd_cases(args: argparse.Namespace) -> int:
     """List the cases matching the patterns, marking those `wasmcmp run` measures by default."""
     from wasmcmp import cases
+    from wasmcmp.own_guests import own_guests
 
-    default = set(cases.select(cases.DEFAULT_PATTERNS))
-    chosen = cases.select(args.patterns or (cases.DEFAULT_PATTERNS if args.default else ["*"]))
+    guests = own_guests(args.guest)
+    default = set(cases.select(cases.DEFAULT_PATTERNS, guests))
+    chosen = cases.select(
+        args.patterns or (cases.DEFAULT_PATTERNS if args.default else ["*"]), guests
+    )
     for case in chosen:
         if args.asv_bench:
             print(case.asv_bench())

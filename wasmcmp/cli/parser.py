@@ -62,6 +62,18 @@ def _add_timeout(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_guest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--guest",
+        action="append",
+        default=[],
+        metavar="NAME=FOLDER",
+        help="a guest of your own: a folder holding exported, imported_add and imported_cube "
+        "(.wasm or .wat) with the guest ABI, named NAME in every case, NAME/exported/add/... "
+        "(repeatable; NAME must not be a bundled guest's)",
+    )
+
+
 def _add_factor(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument(
         "--factor", action="append", default=[], metavar="[PATTERN=]NUMBER", help=help_text
@@ -109,6 +121,7 @@ def _parse_run(commands: Subparsers) -> None:
         help="pyperf JSON file to write (default: %(default)s)",
     )
     run.add_argument("--markdown", type=Path, help="also write a Markdown report here")
+    _add_guest(run)
     _add_timeout(run)
     run.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     run.set_defaults(handler=cmd_run)
@@ -123,6 +136,7 @@ def _parse_call(commands: Subparsers) -> None:
     )
     call.add_argument("case", help="case name, e.g. go/imported-greenlet/cube/unchecked")
     call.add_argument("args", nargs="+", type=_int32, metavar="ARG", help="i32 arguments")
+    _add_guest(call)
     _add_timeout(call)
     call.set_defaults(handler=cmd_call)
 
@@ -139,6 +153,7 @@ def _parse_cases(commands: Subparsers) -> None:
         help="print, one a line, the asv --bench regular expression of each case's benchmarks "
         "(time and instructions)",
     )
+    _add_guest(cases)
     cases.set_defaults(handler=cmd_cases)
 
 

@@ -56,7 +56,7 @@ def ratio_groups(index: Index) -> list[RatioGroup]:
     return out
 
 
-def _group_key(key: tuple[str, str, str, str]) -> tuple[int, str, str, int, str]:
+def _group_key(key: tuple[str, str, str, str]) -> tuple[int, int, str, str, int, str]:
     guest, function, tier, metric = key
     rank = names.METRICS.index(metric) if metric in names.METRICS else len(names.METRICS)
     return (rank, *names.group_rank(guest, function, tier))
