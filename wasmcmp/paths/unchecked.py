@@ -23,10 +23,17 @@ from wasmtime._ffi import dll
 
 ValRaw = ffi.wasmtime_val_raw_t
 
-# Fresh function pointers without argtypes and with a plain address as the result: ctypes
-# then builds no pointer object per call, which would cost more than the call itself.
-_call_unchecked = dll["wasmtime_func_call_unchecked"]
-_call_unchecked.restype = ctypes.c_void_p
+
+def foreign(library: str | None, name: str) -> Any:
+    """Return a C function as this tier calls wasmtime's: a fresh function pointer without
+    argtypes and with a plain address as the result (ctypes then builds no pointer object
+    per call, which would cost more than the call itself)."""
+    function = ctypes.CDLL(library)[name]
+    function.restype = ctypes.c_void_p
+    return function
+
+
+_call_unchecked = foreign(dll._name, "wasmtime_func_call_unchecked")
 _define_unchecked = dll["wasmtime_linker_define_func_unchecked"]
 _define_unchecked.restype = ctypes.c_void_p
 _memory_data = dll["wasmtime_memory_data"]
@@ -79,6 +86,8 @@ class RawFunc:
         self.slots = tuple(self.buffer[i] for i in range(slots))
         self.trap = ctypes.c_void_p()
         self._trap_ref = ctypes.byref(self.trap)
+        #: the five argument objects each call passes, in order (for comparing floors)
+        self.arguments = (self._context, self._func_ref, self.buffer, slots, self._trap_ref)
 
     def call(self, *args: int) -> int:
         """Return the export's i32 result for these i32 arguments."""
