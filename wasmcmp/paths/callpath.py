@@ -48,7 +48,8 @@ class Watchdog:
         self._engine = engine
         self._deadline = math.inf
         self._stopping = threading.Event()
-        self._tick = min(0.05, timeout / 10)
+        #: seconds between two looks at the deadline
+        self.tick = min(0.05, timeout / 10)
         self._thread = threading.Thread(target=self._watch, name=f"wasmcmp-watchdog {label}")
         self._thread.daemon = True
         _SIGNALS.watchdogs.add(self)
@@ -79,12 +80,22 @@ class Watchdog:
         self._stopping.set()
         self._thread.join()
 
+    def overdue(self) -> bool:
+        """Return whether the guest must stop: the deadline passed (interrupting it) or a
+        signal asked to stop. For a caller whose call keeps the GIL, so that this watchdog's
+        thread cannot look (see ``wasmcmp.paths.unchecked.RawFunc``)."""
+        self._look()
+        return self.fired
+
+    def _look(self) -> None:
+        if time.monotonic() > self._deadline:
+            self._deadline = math.inf
+            self.interrupt()
+        _SIGNALS.relay()
+
     def _watch(self) -> None:
-        while not self._stopping.wait(self._tick):
-            if time.monotonic() > self._deadline:
-                self._deadline = math.inf
-                self.interrupt()
-            _SIGNALS.relay()
+        while not self._stopping.wait(self.tick):
+            self._look()
 
 
 class _SignalRelay:

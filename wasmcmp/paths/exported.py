@@ -32,9 +32,23 @@ class ExportedPath(CallPath):
         except BaseException as exc:
             self.fail_opening(exc, during)
         self._func = func
-        self._raw = (
-            RawFunc(self.store, func, len(EXPORTS[function][0])) if tier == "unchecked" else None
-        )
+        self._raw: RawFunc | None = None
+        if tier == "unchecked":
+            self._raw = RawFunc(
+                self.store,
+                func,
+                len(EXPORTS[function][0]),
+                engine=self.engine,
+                expired=self.watchdog.overdue,
+                tick=self.watchdog.tick,
+            )
+
+    def close(self) -> None:
+        """Stop the raw call's ticker, then free the guest; safe to call twice."""
+        raw = getattr(self, "_raw", None)
+        if raw is not None:
+            raw.close()
+        super().close()
 
     def module_role(self) -> str:
         """Return ``exported``: both functions live in one module."""
