@@ -97,7 +97,9 @@ def labs_floor() -> Callable[[int], float]:
     module = load_module(engine, find("wat"), "exported")
     add = wasmtime.Instance(store, module, []).exports(store)["add"]
     assert isinstance(add, wasmtime.Func)
-    raw = RawFunc(store, add, 2, engine=engine, expired=lambda: False, tick=0.05)
+    raw = RawFunc(
+        store, add, 2, engine=engine, expired=lambda: False, watching=lambda: True, tick=0.05
+    )
     labs = foreign(None, "labs")
     context, func, buffer, count, trap = raw.arguments
 

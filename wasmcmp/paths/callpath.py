@@ -80,6 +80,10 @@ class Watchdog:
         self._stopping.set()
         self._thread.join()
 
+    def watching(self) -> bool:
+        """Return whether the watchdog still watches the deadline (not stopped)."""
+        return not self._stopping.is_set()
+
     def overdue(self) -> bool:
         """Return whether the guest must stop: the deadline passed (interrupting it) or a
         signal asked to stop. For a caller whose call keeps the GIL, so that this watchdog's

@@ -40,6 +40,7 @@ class ExportedPath(CallPath):
                 len(EXPORTS[function][0]),
                 engine=self.engine,
                 expired=self.watchdog.overdue,
+                watching=self.watchdog.watching,
                 tick=self.watchdog.tick,
             )
 

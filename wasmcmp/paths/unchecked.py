@@ -209,6 +209,7 @@ class RawFunc:
         *,
         engine: wasmtime.Engine,
         expired: Callable[[], bool],
+        watching: Callable[[], bool],
         tick: float,
     ) -> None:
         self._store = store
@@ -224,6 +225,7 @@ class RawFunc:
         #: what stopped the guest from the deadline callback, for the call to raise
         self.stopped: BaseException | None = None
         self._ticker: EpochTicker | None = None
+        self._watching = watching
         self._hook: Callable[[Any], Any] = sys.unraisablehook
         if KEEPS_GIL:
 
@@ -246,7 +248,9 @@ class RawFunc:
     def _start(self) -> EpochTicker | None:
         # A signal's handler may run as the callback is entered, before its own try: ctypes
         # then reports the exception as unraisable, and this hook keeps it for the call.
-        ticker = self._ticker
+        # No deadline once the watchdog is stopped (the instruction count's batches): its
+        # ticks would add work that follows wall time to what callgrind counts.
+        ticker = self._ticker if self._watching() else None
         if ticker is not None:
             self._hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
             ticker.start()
