@@ -74,7 +74,7 @@ def test_cases_lists_every_case_and_marks_the_defaults(
 
     assert main(["cases"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(all_cases()) == 12 * len(GUESTS)
+    assert len(lines) == len(all_cases()) == 16 * len(GUESTS)
     assert "go/imported-thread/cube/checked  (default)" in lines
     assert "wat/imported-thread/cube/checked" in lines
 
