@@ -85,6 +85,8 @@ def _unstable(bench: Any) -> tuple[str, ...]:
     """
     from pyperf._cli import format_checks
 
+    if not all(math.isfinite(v) for v in bench.get_values()):
+        return ()  # pyperf's statistics fail on inf and nan; the reader warns about them
     return tuple(line[2:] for line in format_checks(bench) if line.startswith("* "))
 
 
