@@ -181,7 +181,9 @@ def test_overview_has_the_seed_table_ratios_and_bar_chart(wasmcmp_site: Built) -
     html = (wasmcmp_site.out / "index.html").read_text()
     assert "imported-thread / exported" in html
     assert "imported-greenlet / exported" in html
-    assert html.count('<svg class="bars"') == 3  # ci-linux, ci-macos and the laptop's pyperf
+    # ci-linux, ci-macos and the laptop's pyperf, each drawn on a linear and a log axis
+    assert html.count('<svg class="bars"') == 6
+    assert html.count('data-scale="log" hidden') == 3
     assert 'href="history/go-exported-add-checked.html"' in html
     assert "\u00d7" in html  # the ratio labels
 
