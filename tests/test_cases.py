@@ -25,14 +25,15 @@ def opened(request: pytest.FixtureRequest) -> Iterator[tuple[Case, CallPath]]:
         yield case, path
 
 
-def test_every_guest_has_all_12_cases_with_stable_names() -> None:
+def test_every_guest_has_all_16_cases_with_stable_names() -> None:
     names = [c.name for c in CASES]
-    assert len(APPROACHES) * len(FUNCTIONS) * len(TIERS) == 12
-    assert len(names) == len(set(names)) == 12 * len(GUESTS)
+    assert len(APPROACHES) * len(FUNCTIONS) * len(TIERS) == 16
+    assert len(names) == len(set(names)) == 16 * len(GUESTS)
     assert {c.guest for c in CASES} == set(GUESTS)
     assert set(SEED) <= set(names)
     for guest in GUESTS:
         assert f"{guest}/imported-greenlet/add/checked" in names
+        assert f"{guest}/imported-inline/cube/unchecked" in names
 
 
 @settings(max_examples=60, deadline=None)

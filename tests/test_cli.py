@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from wasmcmp.cli import main
+from wasmcmp.format import ns_per_op
 from wasmcmp.names import GUESTS
+from wasmcmp.results import read_pyperf
 
 from .conftest import REPO
 
@@ -72,7 +74,7 @@ def test_cases_lists_every_case_and_marks_the_defaults(
 
     assert main(["cases"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(all_cases()) == 12 * len(GUESTS)
+    assert len(lines) == len(all_cases()) == 16 * len(GUESTS)
     assert "go/imported-thread/cube/checked  (default)" in lines
     assert "wat/imported-thread/cube/checked" in lines
 
@@ -84,7 +86,7 @@ def test_run_prints_the_table_and_writes_json_and_markdown(tmp_path: Path) -> No
         "--cases",
         "wat/exported/cube/*",
         "--cases",
-        "wat/imported-greenlet/cube/unchecked",
+        "wat/imported-*/cube/unchecked",
         "--fast",
         "-o",
         str(out),
@@ -92,14 +94,51 @@ def test_run_prints_the_table_and_writes_json_and_markdown(tmp_path: Path) -> No
         str(markdown),
     )
     assert done.returncode == 0, done.stderr
-    assert "[3/3] wat/imported-greenlet/cube/unchecked" in done.stderr
+    assert "[5/5] wat/imported-thread/cube/unchecked" in done.stderr
     table = done.stdout
     assert "wat/exported/cube/unchecked" in table
     assert "imported / exported" in table
     assert "imported-greenlet" in table.split("imported / exported")[1]
     suite = json.loads(out.read_text())
-    assert len(suite["benchmarks"]) == 3
+    assert len(suite["benchmarks"]) == 5
     assert "```mermaid" in markdown.read_text()
+
+    # where the time goes: the medians taken apart, as the table prints them
+    run = read_pyperf(out)
+    median = {name: m.value for name, m in run.measurements.items()}
+    inline = median["wat/imported-inline/cube/unchecked"]
+    row = [
+        "wat",
+        "cube",
+        "unchecked",
+        ns_per_op(median["wat/exported/cube/unchecked"]),
+        ns_per_op(inline),
+        ns_per_op(median["wat/imported-greenlet/cube/unchecked"] - inline),
+        ns_per_op(median["wat/imported-thread/cube/unchecked"] - inline),
+    ]
+    breakdown = table.split("where the time goes (ns/op)")[1].splitlines()
+    assert breakdown[1].split()[3:] == [
+        "exported",
+        "crossing",
+        "2",
+        "import",
+        "crossings",
+        "greenlet",
+        "hand-off",
+        "thread",
+        "hand-off",
+    ]
+    assert breakdown[3].split() == row
+    assert "where the time goes" in markdown.read_text().lower()
+
+    # pyperf's stability verdict: no paragraph per case, one line naming the unstable ones
+    assert "the benchmark result may be unstable" not in done.stdout + done.stderr
+    unstable = [m.case for m in run.measurements.values() if m.unstable]
+    lines = [line for line in table.splitlines() if line.startswith("pyperf: the results of")]
+    assert len(lines) == (1 if unstable else 0)
+    for case in unstable:
+        assert f"{case} " in table
+        assert "unstable" in table.split(case)[1].splitlines()[0]
 
 
 def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,3 +52,9 @@ def test_every_verdict_has_a_place_and_an_icon() -> None:
     assert set(fmt.VERDICT_ORDER) == {v.value for v in Verdict}
     assert set(fmt.VERDICT_ICONS) == {v.value for v in Verdict}
     assert fmt.verdict_rank("regressed") < fmt.verdict_rank("unchanged") < fmt.verdict_rank("?")
+
+
+@given(st.floats(min_value=1e-7, max_value=1.0, allow_nan=False))
+def test_a_negative_time_is_shown_as_its_positive_twin_with_a_sign(seconds: float) -> None:
+    # a hand-off cheaper than the noise is a negative difference of two medians
+    assert fmt.ns_per_op(-seconds) == "-" + fmt.ns_per_op(seconds)

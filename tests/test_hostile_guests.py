@@ -158,6 +158,9 @@ def test_a_short_wasi_sleep_is_honoured(approach: str, tier: str, tmp_path: Path
         ("sleep", "exported", "checked"),  # sleeping in WASI on the main thread
         ("sleep", "imported-greenlet", "unchecked"),
         ("sleep", "imported-thread", "checked"),
+        ("startspin", "imported-inline", "checked"),
+        ("spin", "imported-inline", "unchecked"),  # the guest loop runs inside the call
+        ("sleep", "imported-inline", "checked"),
     ],
 )
 def test_ctrl_c_stops_a_guest_long_before_its_deadline(

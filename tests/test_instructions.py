@@ -33,9 +33,10 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("valgrind") is None, reason="needs valgrind"),
 ]
 
-#: the cheapest call, whose count hardly depends on hash seed or memory layout, and both
-#: conduits, which share one guest module (one compilation)
+#: the cheapest call, whose count hardly depends on hash seed or memory layout, and the three
+#: imported approaches, which share one guest module (one compilation)
 EXPORTED = "wat/exported/add/unchecked"
+INLINE = "wat/imported-inline/cube/unchecked"
 GREENLET = "wat/imported-greenlet/cube/unchecked"
 THREAD = "wat/imported-thread/cube/unchecked"
 #: seconds a run may take before the test calls it hung
@@ -64,7 +65,7 @@ def measured(
     folder = tmp_path_factory.mktemp("instructions")
     said: list[str] = []
     out = measure_instructions(
-        select([EXPORTED, GREENLET, THREAD]), folder / "counts.json", progress=said.append
+        select([EXPORTED, INLINE, GREENLET, THREAD]), folder / "counts.json", progress=said.append
     )
     return out, said
 
@@ -92,13 +93,16 @@ def _ours(marker: Path) -> list[int]:
 
 def test_counts_are_positive_and_repeats_agree(measured: tuple[Path, list[str]]) -> None:
     benchmarks = _benchmarks(measured[0])
-    assert list(benchmarks) == [f"{c}@instructions" for c in (EXPORTED, THREAD, GREENLET)]
+    assert list(benchmarks) == [f"{c}@instructions" for c in (EXPORTED, INLINE, GREENLET, THREAD)]
     for name, bench in benchmarks.items():
         values = bench.get_values()
         assert len(values) == 3, name
         assert all(v > 1000 for v in values), (name, values)
     exported = benchmarks[f"{EXPORTED}@instructions"].get_values()
     assert (max(exported) - min(exported)) / min(exported) < 0.01, exported
+    # the inline round trip is the greenlet's without its switch
+    inline = benchmarks[f"{INLINE}@instructions"].median()
+    assert inline < benchmarks[f"{GREENLET}@instructions"].median()
 
 
 def test_a_rerun_reproduces_the_counts(
@@ -141,7 +145,7 @@ def test_progress_names_each_case_and_nothing_is_left_behind(
     out, said = measured
     text = "".join(said)
     assert "compiled wat/imported_cube under valgrind" in text
-    assert f"[3/3] {GREENLET}: " in text
+    assert f"[4/4] {THREAD}: " in text
     assert "instructions/call, jitter" in text
     assert [p.name for p in out.parent.iterdir()] == [out.name]
     assert _ours(scratch) == []

@@ -33,6 +33,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = measure(cases, out, pyperf_args=QUICK, progress=lines.append)
     assert path == out
     assert "[1/3] wat/exported/add/checked\n" in "".join(lines)
+    (out.parent / "progress.txt").write_text("".join(lines))
     return out
 
 
@@ -57,6 +58,29 @@ def test_pyperf_stats_and_compare_to_accept_the_json(measured: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "wat/exported/add/unchecked" in done.stdout
+
+
+def test_pyperfs_stability_checks_are_kept_in_the_run_not_printed_per_case(
+    measured: Path,
+) -> None:
+    # so short a run that pyperf finds too few values for a stable result
+    assert "may be unstable" not in (measured.parent / "progress.txt").read_text()
+    done = subprocess.run(
+        [sys.executable, "-m", "pyperf", "check", str(measured)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    run = read_pyperf(measured)
+    said: dict[str, list[str]] = {name: [] for name in run.measurements}
+    current = ""
+    for line in done.stdout.splitlines():
+        if line in said:
+            current = line
+        elif line.startswith("* "):
+            said[current].append(line[2:])
+    assert {name: list(m.unstable) for name, m in run.measurements.items()} == said
+    assert any(said.values())
 
 
 def test_a_wrong_or_failing_case_is_refused_before_pyperf_runs(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from wasmcmp.cases import int32
 from wasmcmp.errors import (
     GuestAbiMismatch,
     GuestInvalid,
@@ -94,11 +95,12 @@ def test_a_guest_blocked_in_an_import_times_out_on_the_thread_conduit(
 @pytest.mark.usefixtures("no_leaked_threads")
 @pytest.mark.parametrize("function", ["add", "cube"])
 @pytest.mark.parametrize("tier", TIERS)
-def test_a_guest_skipping_its_answer_is_caught_by_the_greenlet_conduit(
-    tier: str, function: str
+@pytest.mark.parametrize("approach", ["imported-greenlet", "imported-inline"])
+def test_a_guest_skipping_its_answer_is_caught_by_the_greenlet_and_inline_paths(
+    approach: str, tier: str, function: str
 ) -> None:
     with (
-        open_path(fixture_guest("block"), "imported-greenlet", function, tier) as path,
+        open_path(fixture_guest("block"), approach, function, tier) as path,
         pytest.raises(GuestTrap, match="asked for work before answering"),
     ):
         path.call(*operands(function, 13))
@@ -114,6 +116,7 @@ def test_a_guest_skipping_its_answer_is_caught_by_the_greenlet_conduit(
             r"import conduit.add_request is \(i32\) -> \(\), expected \(i32, i32\) -> \(\)",
         ),
         ("imported-greenlet", "cube", "imports conduit.cube_log, which the host does not"),
+        ("imported-inline", "cube", "imports conduit.cube_log, which the host does not"),
     ],
 )
 def test_abi_mismatches_name_the_guest_and_what_was_expected(
@@ -250,3 +253,48 @@ def test_a_thousand_open_close_cycles_leave_memory_flat(approach: str, tier: str
     assert threading.active_count() == threads
     # a leak of one store, engine or thread stack per cycle would be tens of MiB
     assert grown < 8 * 2**20, f"RSS grew {grown / 2**20:.1f} MiB over 1000 cycles"
+
+
+#: an imported cube guest that counts its answers in a global and traps at the eleventh
+COUNTING_CUBE = """
+(module
+  (import "conduit" "cube_request" (func $req (result i32)))
+  (import "conduit" "cube_response" (func $resp (param i32)))
+  (global $answered (mut i32) (i32.const 0))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (local $a i32)
+    (loop $serve
+      (local.set $a (call $req))
+      (global.set $answered (i32.add (global.get $answered) (i32.const 1)))
+      (if (i32.gt_u (global.get $answered) (i32.const 10)) (then unreachable))
+      (call $resp (i32.mul (i32.mul (local.get $a) (local.get $a)) (local.get $a)))
+      (br $serve))))
+"""
+
+
+@pytest.mark.usefixtures("no_leaked_threads")
+@pytest.mark.parametrize("tier", TIERS)
+def test_an_inline_batch_is_exactly_its_loops_on_a_fresh_instance(
+    tier: str, tmp_path: Path
+) -> None:
+    (tmp_path / "imported_cube.wat").write_text(COUNTING_CUBE)
+    with open_path(Guest("counting", tmp_path), "imported-inline", "cube", tier) as path:
+        # each run starts a fresh instance: ten answers per run never reach the trap
+        for _ in range(3):
+            assert path.timed(10, (3,)) >= 0
+            assert path.call(3) == 27
+        with pytest.raises(GuestTrap, match=r"cube\(3\) trapped: wasm trap: wasm `unreachable`"):
+            path.timed(11, (3,))
+        # a trap spends only that run's instance
+        assert path.call(4) == 64
+
+
+@pytest.mark.usefixtures("no_leaked_threads")
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_go_guest_starts_over_for_every_inline_run(tier: str) -> None:
+    # Go's runtime cannot be entered again once its loop unwound: each run is a new instance
+    with open_path("go", "imported-inline", "add", tier) as path:
+        for i in range(3):
+            assert path.call(i, 2**31 - 1) == int32(i + 2**31 - 1)
+            assert path.timed(100, (i, 5)) > 0

@@ -181,7 +181,9 @@ def test_overview_has_the_seed_table_ratios_and_bar_chart(wasmcmp_site: Built) -
     html = (wasmcmp_site.out / "index.html").read_text()
     assert "imported-thread / exported" in html
     assert "imported-greenlet / exported" in html
-    assert html.count('<svg class="bars"') == 3  # ci-linux, ci-macos and the laptop's pyperf
+    # ci-linux, ci-macos and the laptop's pyperf, each drawn on a linear and a log axis
+    assert html.count('<svg class="bars"') == 6
+    assert html.count('data-scale="log" hidden') == 3
     assert 'href="history/go-exported-add-checked.html"' in html
     assert "\u00d7" in html  # the ratio labels
 
@@ -618,3 +620,85 @@ def test_the_site_works_from_file_urls(page: Watched, wasmcmp_site: Built) -> No
         page.goto((wasmcmp_site.out / name).as_uri())
         page.assert_clean(f"file://{name}")
     assert page.page.locator(".plot canvas").count() == 8
+
+
+#: one run of every approach for Go's add: medians in seconds, a hundredfold apart
+BREAKDOWN_RUN = {
+    "go/exported/add/unchecked": 440e-9,
+    "go/imported-inline/add/unchecked": 1_100e-9,
+    "go/imported-greenlet/add/unchecked": 2_000e-9,
+    "go/imported-thread/add/unchecked": 60_000e-9,
+}
+
+
+def test_the_overview_breaks_the_time_down_and_toggles_a_log_axis(
+    page: Watched, tmp_path: Path
+) -> None:
+    rng = random.Random(3)
+    samples = {
+        case: [v * rng.gauss(1, 0.002) for _ in range(9)] for case, v in BREAKDOWN_RUN.items()
+    }
+    run = read_pyperf(write_pyperf(tmp_path / "run.json", samples))
+    build_site(tmp_path / "site", [], [run])
+    page.goto((tmp_path / "site" / "index.html").as_uri())
+
+    # a stacked bar per approach, with its parts' numbers beside it
+    table = page.page.locator("table.breakdown[data-breakdown='go/add/unchecked']")
+    rows = table.locator("tbody tr")
+    assert [rows.nth(i).get_attribute("data-approach") for i in range(rows.count())] == [
+        "exported",
+        "imported-inline",
+        "imported-greenlet",
+        "imported-thread",
+    ]
+    median = {case: m.value for case, m in run.measurements.items()}
+    inline = median["go/imported-inline/add/unchecked"]
+    numbers = [rows.nth(i).locator(".stack-numbers").inner_text() for i in range(4)]
+    # the section's unit is µs/op: each part as the table rounds it
+    parts = [
+        [median["go/exported/add/unchecked"]],
+        [inline],
+        [inline, median["go/imported-greenlet/add/unchecked"] - inline],
+        [inline, median["go/imported-thread/add/unchecked"] - inline],
+    ]
+    for shown, values in zip(numbers, parts, strict=True):
+        figures = [float(x) for x in re.findall(r"-?[\d.]+", shown.replace(",", ""))]
+        assert figures[: len(values)] == pytest.approx([v * 1e6 for v in values], rel=2e-3)
+    # a stacked bar's total is its approach's median
+    total = float(numbers[3].split(" = ")[1].replace(",", ""))
+    assert total == pytest.approx(median["go/imported-thread/add/unchecked"] * 1e6, rel=2e-3)
+    widths = {
+        (rows.nth(i).get_attribute("data-approach"), part.get_attribute("data-part")): float(
+            part.get_attribute("width") or 0
+        )
+        for i in range(4)
+        for part in rows.nth(i).locator("rect").all()
+    }
+    thread = (
+        widths["imported-thread", "2 import crossings"]
+        + widths["imported-thread", "thread hand-off"]
+    )
+    assert widths["imported-inline", "2 import crossings"] / thread == pytest.approx(
+        inline / median["go/imported-thread/add/unchecked"], abs=0.01
+    )
+    assert "greenlet hand-off" in page.page.locator(".breakdown-legend").inner_text()
+
+    # the bar chart: linear at first, where the exported bar is a sliver; log on demand
+    figure = page.page.locator("[data-bar-scales]")
+    linear, log = figure.locator("[data-scale='linear']"), figure.locator("[data-scale='log']")
+
+    def exported_bar_height() -> float:
+        visible = linear if linear.is_visible() else log
+        return float(visible.locator("g.bar rect").first.get_attribute("height") or 0)
+
+    assert linear.is_visible()
+    assert not log.is_visible()
+    flat = exported_bar_height()
+    figure.locator("[data-log]").check()
+    assert log.is_visible()
+    assert not linear.is_visible()
+    assert exported_bar_height() > 10 * flat
+    figure.locator("[data-log]").uncheck()
+    assert linear.is_visible()
+    _shot(page.page, "overview-breakdown")
+    page.assert_clean("overview breakdown and log axis")

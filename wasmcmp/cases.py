@@ -26,11 +26,17 @@ SEED = (
     "go/imported-thread/cube/checked",
 )
 
-#: what ``wasmcmp run`` and the pull request check measure by default (14 cases): the seed's
-#: four; every approach's unchecked add for every guest (the floor of each crossing, and
-#: what each guest runtime adds to it); and Go's checked greenlet add, which with the seed's
-#: checked add cases takes the cost apart by tier. Cube repeats add's story at one operand.
-DEFAULT_PATTERNS = (*SEED, "*/*/add/unchecked", "go/imported-greenlet/add/checked")
+#: what ``wasmcmp run`` and the pull request check measure by default (18 cases): the seed's
+#: four; every approach's unchecked add for every guest (the floor of each crossing, what
+#: each guest runtime adds to it, and the breakdown of where the time goes); and Go's
+#: checked greenlet and inline add, which with the seed's checked add cases take the cost
+#: apart in the checked tier too. Cube repeats add's story at one operand.
+DEFAULT_PATTERNS = (
+    *SEED,
+    "*/*/add/unchecked",
+    "go/imported-greenlet/add/checked",
+    "go/imported-inline/add/checked",
+)
 
 
 @dataclass(frozen=True)

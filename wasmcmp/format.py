@@ -96,7 +96,7 @@ def spread(relative_width: float) -> str:
 def ns_per_op(seconds: float) -> str:
     """Return seconds per op as ns/op with thousands separators (e.g. ``27,562``)."""
     nanoseconds = seconds * 1e9
-    return f"{nanoseconds:,.0f}" if nanoseconds >= 100 else f"{nanoseconds:,.1f}"
+    return f"{nanoseconds:,.0f}" if abs(nanoseconds) >= 100 else f"{nanoseconds:,.1f}"
 
 
 def ratio(value: float | None) -> str:

@@ -79,6 +79,9 @@ def measure(
         "-m",
         "wasmcmp.measure",
         *EFFORTS[effort],
+        # pyperf would warn "the benchmark result may be unstable" once per case, in a
+        # paragraph each; its judgement is kept in the JSON's values and the table marks it
+        "--quiet",
         *pyperf_args,
         "--call-timeout",
         repr(timeout),
@@ -185,7 +188,8 @@ def _run_pyperf(command: list[str], progress: Callable[[str], None] | None) -> N
     seen = b""
     try:
         assert child.stdout is not None
-        # pyperf prints a dot per worker with no newline: forward chunks, not lines.
+        # pyperf may print without a newline (its result line, a dot per worker when not
+        # quiet): forward chunks, not lines.
         while chunk := os.read(child.stdout.fileno(), 4096):
             seen = (seen + chunk)[-4096:]
             if progress is not None:

@@ -22,7 +22,7 @@ EXPORTED = "exported"
 IMPORTED_PREFIX = "imported-"
 
 #: how the host reaches the guest, in display order
-APPROACHES = (EXPORTED, "imported-thread", "imported-greenlet")
+APPROACHES = (EXPORTED, "imported-inline", "imported-greenlet", "imported-thread")
 
 #: the guest functions every guest exports, or asks the host for through its conduit
 FUNCTIONS = ("add", "cube")

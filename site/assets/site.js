@@ -365,7 +365,21 @@
 
   /* -- start ------------------------------------------------------------------------------- */
 
+  // A bar chart drawn on both axes: the log box (as on the history charts) picks which shows.
+  function initBarScales(figure) {
+    var box = figure.querySelector("[data-log]");
+    if (!box) return;
+    function show() {
+      figure.querySelectorAll("[data-scale]").forEach(function (chart) {
+        chart.hidden = (chart.getAttribute("data-scale") === "log") !== box.checked;
+      });
+    }
+    box.addEventListener("change", show);
+    show();
+  }
+
   document.querySelectorAll("[data-tabs]").forEach(initTabs);
+  document.querySelectorAll("[data-bar-scales]").forEach(initBarScales);
   document.querySelectorAll("input[data-filter]").forEach(initFilter);
 
   var source = document.getElementById("page-data");

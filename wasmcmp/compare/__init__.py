@@ -3,6 +3,7 @@
 - ``stats``: whether base and head differ (the tests, the family correction);
 - ``factors``: how much slower counts as a regression, per case pattern;
 - ``crossing``: the imported/exported ratio, per run and between base and head;
+- ``breakdown``: where the time goes, each approach taken apart into crossings and hand-off;
 - here: the verdicts, and ``compare`` putting it together. No file is read here.
 
 Wall time: the test is asv's two-sided Mann-Whitney U (``asv._stats``), on independent units:
@@ -26,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from wasmcmp.compare.breakdown import Breakdown, breakdowns
 from wasmcmp.compare.crossing import (
     Crossing,
     CrossingChange,
@@ -227,6 +229,7 @@ __all__ = [
     "FAMILY_LEVEL",
     "MANN_WHITNEY_U",
     "SIGNIFICANCE_LEVEL",
+    "Breakdown",
     "CaseComparison",
     "Comparison",
     "Crossing",
@@ -236,6 +239,7 @@ __all__ = [
     "InvalidFactor",
     "Significance",
     "Verdict",
+    "breakdowns",
     "compare",
     "crossing",
     "crossing_between",

@@ -3,9 +3,10 @@
 A call path is an approach (how the host reaches the guest) in a binding tier (how values
 cross wasmtime's API):
 
-- approaches: ``exported`` (call the guest's exports), ``imported-thread`` (the seed's
-  guest loop on a thread, fed through queues), ``imported-greenlet`` (the same loop as a
-  greenlet, no OS thread);
+- approaches: ``exported`` (call the guest's exports), ``imported-inline`` (the seed's
+  guest loop run inside the call, its imports doing the host's work: no hand-off),
+  ``imported-greenlet`` (the same loop as a greenlet, no OS thread), ``imported-thread``
+  (the seed's pattern: the loop on a thread, fed through queues);
 - tiers: ``checked`` (wasmtime-py's public API) and ``unchecked`` (raw values through
   wasmtime's C API, see ``wasmcmp.paths.unchecked``).
 """
@@ -18,9 +19,11 @@ from wasmcmp.names import APPROACHES, TIERS
 from wasmcmp.paths.callpath import DEFAULT_TIMEOUT, CallPath
 from wasmcmp.paths.exported import ExportedPath
 from wasmcmp.paths.imported import GreenletPath, ThreadPath
+from wasmcmp.paths.inline import InlinePath
 
-_PATHS: dict[str, type[ExportedPath | ThreadPath | GreenletPath]] = {
+_PATHS: dict[str, type[ExportedPath | InlinePath | GreenletPath | ThreadPath]] = {
     "exported": ExportedPath,
+    "imported-inline": InlinePath,
     "imported-thread": ThreadPath,
     "imported-greenlet": GreenletPath,
 }

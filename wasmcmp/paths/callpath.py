@@ -208,15 +208,14 @@ class CallPath(ABC):
                 f"wasmtime); close {sharing.name} first or open this one on another thread"
             )
         self.engine = wasmtime.Engine(engine_config())
-        self.store = wasmtime.Store(self.engine)
-        # The deadline is one tick past the current epoch, which only the watchdog advances.
-        self.store.set_epoch_deadline(1)
         self.linker = wasmtime.Linker(self.engine)
         self.module_file = guest.module_file(self.module_role())
         self.module = load_module(self.engine, guest, self.module_role())
+        self._wasi = any(imp.module == WASI_MODULE for imp in self.module.imports)
+        self.store = self.new_store()
         alarm = threading.Event()
-        if any(imp.module == WASI_MODULE for imp in self.module.imports):
-            _define_bounded_wasi(self.store, self.linker, alarm)
+        if self._wasi:
+            _define_bounded_wasi(self.linker, alarm)
         self.watchdog = Watchdog(self.engine, timeout, self.name, alarm)
         self._relayed = _SIGNALS.attach()
         opened.add(self)
@@ -232,6 +231,15 @@ class CallPath(ABC):
     @abstractmethod
     def timed(self, loops: int, args: tuple[int, ...]) -> float:
         """Return the seconds that ``loops`` calls with ``args`` took (one timed batch)."""
+
+    def new_store(self) -> wasmtime.Store:
+        """Return a fresh store of this path's engine, under the deadline, with its WASI."""
+        store = wasmtime.Store(self.engine)
+        # The deadline is one tick past the current epoch, which only the watchdog advances.
+        store.set_epoch_deadline(1)
+        if self._wasi:
+            store.set_wasi(wasmtime.WasiConfig())
+        return store
 
     @contextlib.contextmanager
     def deadline(self) -> Iterator[None]:
@@ -363,10 +371,7 @@ _EVENT = struct.Struct("<QHB5xQH6x")
 _I32 = wasmtime.ValType.i32
 
 
-def _define_bounded_wasi(
-    store: wasmtime.Store, linker: wasmtime.Linker, alarm: threading.Event
-) -> None:
-    store.set_wasi(wasmtime.WasiConfig())
+def _define_bounded_wasi(linker: wasmtime.Linker, alarm: threading.Event) -> None:
     linker.define_wasi()
     linker.allow_shadowing = True
     linker.define_func(

@@ -9,6 +9,9 @@ host's ``call``:
 - ``imported-greenlet``: no OS thread; the guest runs as a greenlet and the request import
   switches back to the caller, which resumes it with the next operands.
 
+(``imported-inline``, in ``wasmcmp.paths.inline``, runs the same loop inside the call, with
+no conduit between the imports and the host.)
+
 Closing raises ``ConduitStop`` inside the guest's pending request, which unwinds its loop,
 and interrupts a guest still running. The conduit serves only the loop in ``_start``: a
 start function that calls it is refused while the module is instantiated.
@@ -66,17 +69,21 @@ class ImportedPath(CallPath):
                 self._define_unchecked()
             else:
                 self._define_checked()
-            exports = self.instantiate().exports(self.store)
-            start, memory = exports["_start"], exports["memory"]
-            assert isinstance(start, wasmtime.Func)
-            assert isinstance(memory, wasmtime.Memory)
-            self._start = start
-            self._memory = memory
-            if tier == "unchecked" and function == "add":
-                self._words = MemoryWords(self.store, memory)
+            self.instantiate_guest()
             self.launch()
         except BaseException as exc:
             self.fail_opening(exc, self.instantiating())
+
+    def instantiate_guest(self) -> None:
+        """Instantiate the module in the store; keep its ``_start`` and memory."""
+        exports = self.instantiate().exports(self.store)
+        start, memory = exports["_start"], exports["memory"]
+        assert isinstance(start, wasmtime.Func)
+        assert isinstance(memory, wasmtime.Memory)
+        self._start = start
+        self._memory = memory
+        if self.tier == "unchecked" and self.function == "add":
+            self._words = MemoryWords(self.store, memory)
 
     def module_role(self) -> str:
         """Return ``imported_add`` or ``imported_cube``."""

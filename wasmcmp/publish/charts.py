@@ -20,6 +20,7 @@ from wasmcmp.results.model import Measurement
 #: one colour per approach, the same on every chart
 APPROACH_COLORS = {
     "exported": "#0072b2",
+    "imported-inline": "#cc79a7",
     "imported-thread": "#d55e00",
     "imported-greenlet": "#009e73",
 }
@@ -113,13 +114,22 @@ def _nice_ticks(top: float) -> list[float]:
     return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
+def _decade_ticks(low: float, high: float) -> list[float]:
+    """Return the powers of ten spanning [low, high] (both > 0), at least two."""
+    first = math.floor(math.log10(low))
+    last = max(first + 1, math.ceil(math.log10(high)))
+    return [10.0**e for e in range(first, last + 1)]
+
+
 def bar_chart(
     by_key: Mapping[tuple[str, str, str], Mapping[str, tuple[str, Measurement]]],
     approaches: Sequence[str],
     scale: fmt.Scale,
+    log: bool = False,
 ) -> BarChart:
     """Return the SVG geometry of grouped bars: one group per guest/function/tier, one bar per
-    approach, with 99% intervals as error bars and the crossing ratio over each imported bar.
+    approach, with 99% intervals as error bars and the crossing ratio over each imported bar;
+    on a log axis (powers of ten) with ``log``, where a bar 100x shorter stays visible.
 
     One piece on purpose: every coordinate below shares the plot's margins and y scale.
     """
@@ -129,15 +139,26 @@ def bar_chart(
     plot_width = group_width * len(keys)
     plot_height = 260
     peak = 0.0
+    floor = math.inf
     for row in by_key.values():
         for _, m in row.values():
             high = m.ci_high if math.isfinite(m.ci_high) else m.value
             peak = max(peak, m.value, high)
-    ticks = _nice_ticks(peak * scale.factor * 1.08)
-    y_max = ticks[-1] or 1.0
+            low = m.ci_low if math.isfinite(m.ci_low) and m.ci_low > 0 else m.value
+            floor = min([floor, *(v for v in (m.value, low) if v > 0)])
+    log = log and peak > 0 and math.isfinite(floor)
+    if log:
+        ticks = _decade_ticks(floor * scale.factor, peak * scale.factor)
+        y_min, y_max = math.log10(ticks[0]), math.log10(ticks[-1])
+    else:
+        ticks = _nice_ticks(peak * scale.factor * 1.08)
+        y_min, y_max = 0.0, ticks[-1] or 1.0
 
     def y_of(v: float) -> float:
-        return round(top + plot_height * (1 - max(0.0, min(v, y_max)) / y_max), 1)
+        if log:
+            v = math.log10(v) if v > 0 else y_min
+        share = (max(y_min, min(v, y_max)) - y_min) / (y_max - y_min)
+        return round(top + plot_height * (1 - share), 1)
 
     bar_width = (group_width - 16) / max(1, len(approaches))
     bars = []

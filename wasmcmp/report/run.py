@@ -4,15 +4,69 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 from wasmcmp import format as fmt
+from wasmcmp import names
 from wasmcmp.compare import crossings
-from wasmcmp.report.markdown import aligned, code, md
+from wasmcmp.compare.breakdown import INLINE, Breakdown, breakdowns
+from wasmcmp.report.markdown import aligned, code, md, table
 from wasmcmp.results.model import Measurement, Run
 
 
 def _figure(m: Measurement) -> str:
-    return fmt.ns_per_op(m.value) if m.unit == "seconds" else fmt.number(m.value)
+    return _amount(m.value, m.unit)
+
+
+def _amount(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    return fmt.ns_per_op(value) if unit == "seconds" else fmt.number(value)
+
+
+def _stability(m: Measurement) -> str:
+    return "unstable" if m.unstable else ""
+
+
+def _unstable_line(run: Run, name: Callable[[str], str] = str) -> list[str]:
+    """Return the one line naming the cases pyperf judged unstable (none when all stable)."""
+    shaky = [m.case for m in run.measurements.values() if m.unstable]
+    if not shaky:
+        return []
+    which = (
+        f"all {len(shaky)} cases"
+        if len(shaky) == len(run.measurements) > 1
+        else f"{fmt.plural(len(shaky), 'case')} ({', '.join(map(name, shaky))})"
+    )
+    check = name(f"python -m pyperf check {run.source}")
+    return [f"pyperf: the results of {which} may be unstable; {check} says why"]
+
+
+#: how the breakdown's columns add up, under its title
+_BREAKDOWN = (
+    f"exported = one crossing; imported = 2 import crossings ({INLINE}) "
+    f"+ the conduit's hand-off (its cost minus {INLINE})"
+)
+
+
+def _unit_words(run: Run) -> str:
+    return _heading(run).removesuffix(" (median)")
+
+
+def _breakdown_columns(found: list[Breakdown]) -> list[str]:
+    """Return the conduits whose hand-off some breakdown holds, in display order."""
+    conduits = {approach for b in found for approach, _ in b.handoffs}
+    return [a for a in names.APPROACHES if a in conduits]
+
+
+def _breakdown_header(conduits: list[str]) -> list[str]:
+    hand_offs = [f"{a.removeprefix(names.IMPORTED_PREFIX)} hand-off" for a in conduits]
+    return ["exported crossing", "2 import crossings", *hand_offs]
+
+
+def _breakdown_cells(b: Breakdown, conduits: list[str]) -> list[str]:
+    amounts = [b.exported, b.crossings, *(b.handoff(a) for a in conduits)]
+    return [_amount(v, b.unit) for v in amounts]
 
 
 def _heading(run: Run) -> str:
@@ -25,10 +79,10 @@ def _heading(run: Run) -> str:
 def run_table(run: Run) -> str:
     """Return the terminal table of a run: each case's ns/op (or count), then the ratios."""
     rows = [
-        [m.case, _figure(m), fmt.spread(m.spread), str(len(m.samples))]
+        [m.case, _figure(m), fmt.spread(m.spread), str(len(m.samples)), _stability(m)]
         for m in run.measurements.values()
     ]
-    out = aligned(["case", _heading(run), "99% CI", "samples"], rows, {1, 2, 3})
+    out = aligned(["case", _heading(run), "99% CI", "samples", "pyperf"], rows, {1, 2, 3})
     found = crossings(run.measurements)
     if found:
         out += ["", "imported / exported (ratio of the medians)"]
@@ -40,6 +94,20 @@ def run_table(run: Run) -> str:
             ],
             {4},
         )
+    found_breakdowns = breakdowns(run.measurements)
+    if found_breakdowns:
+        conduits = _breakdown_columns(found_breakdowns)
+        out += ["", f"where the time goes ({_unit_words(run)}): {_BREAKDOWN}"]
+        out += aligned(
+            ["guest", "function", "tier", *_breakdown_header(conduits)],
+            [
+                [b.guest, b.function, b.tier, *_breakdown_cells(b, conduits)]
+                for b in found_breakdowns
+            ],
+            set(range(3, 5 + len(conduits))),
+        )
+    if shaky := _unstable_line(run):
+        out += ["", *shaky]
     if run.failed:
         out += ["", f"failed: {', '.join(sorted(run.failed))}"]
     return "\n".join(out)
@@ -50,15 +118,27 @@ def run_markdown(
 ) -> str:
     """Return a Markdown report of a run: the table, the ratios and a mermaid bar chart."""
     lines = [f"## {title}", ""]
-    lines += [f"| case | {_heading(run)} | 99% CI | samples |", "|---|---:|---:|---:|"]
+    lines += [f"| case | {_heading(run)} | 99% CI | samples | pyperf |", "|---|---:|---:|---:|---|"]
     for m in run.measurements.values():
         lines.append(
-            f"| {code(m.case)} | {_figure(m)} | {fmt.spread(m.spread)} | {len(m.samples)} |"
+            f"| {code(m.case)} | {_figure(m)} | {fmt.spread(m.spread)} | {len(m.samples)} "
+            f"| {_stability(m)} |"
         )
     found = crossings(run.measurements)
     if found:
         lines += ["", "| imported case | imported / exported |", "|---|---:|"]
         lines += [f"| {code(x.imported)} | {fmt.ratio(x.value)} |" for x in found]
+    found_breakdowns = breakdowns(run.measurements)
+    if found_breakdowns:
+        conduits = _breakdown_columns(found_breakdowns)
+        header = ("guest/function/tier", *_breakdown_header(conduits))
+        lines += ["", f"Where the time goes ({_unit_words(run)}): {_BREAKDOWN}.", ""]
+        lines += table(
+            header,
+            (tuple([code(b.group), *_breakdown_cells(b, conduits)]) for b in found_breakdowns),
+        )
+    if shaky := _unstable_line(run, code):
+        lines += ["", *shaky]
     # mermaid has no escaping: keep labels to characters that cannot end the code fence
     labels = [re.sub(r"[^A-Za-z0-9/._-]", "_", m.case) for m in run.measurements.values()]
     values = [

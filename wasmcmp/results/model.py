@@ -35,6 +35,9 @@ class Measurement:
     #: grouping is unknown, and the samples are the units (the asv suite records one
     #: sample per process)
     units: tuple[float, ...] = ()
+    #: why pyperf judged the result unstable (its own checks: spread, outliers, too-short
+    #: values); empty when it judged it stable, or did not judge (asv results)
+    unstable: tuple[str, ...] = ()
 
     @property
     def spread(self) -> float:

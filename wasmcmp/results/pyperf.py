@@ -49,6 +49,7 @@ def read_pyperf(path: Path) -> Run:
             measurement_from_samples(name, finite),
             units=_process_means(bench),
             unit=_unit(name, bench.get_metadata()),
+            unstable=_unstable(bench),
         )
         if not metadata:
             metadata = {str(k): str(v) for k, v in bench.get_metadata().items()}
@@ -74,6 +75,19 @@ def _unit(name: str, metadata: dict[str, Any]) -> str:
         return names.METRIC_UNITS.get(case.metric, case.metric)
     unit = str(metadata.get("unit", "second"))
     return "seconds" if unit == "second" else unit
+
+
+def _unstable(bench: Any) -> tuple[str, ...]:
+    """Return pyperf's reasons to call a benchmark's result unstable (none: stable).
+
+    The judgement is pyperf's own, the checks behind its "the benchmark result may be
+    unstable" warning, which ``wasmcmp run`` silences during the run to report it once.
+    """
+    from pyperf._cli import format_checks
+
+    if not all(math.isfinite(v) for v in bench.get_values()):
+        return ()  # pyperf's statistics fail on inf and nan; the reader warns about them
+    return tuple(line[2:] for line in format_checks(bench) if line.startswith("* "))
 
 
 def _process_means(bench: Any) -> tuple[float, ...]:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from wasmcmp import format as fmt
 from wasmcmp import names
-from wasmcmp.compare import crossing_between
-from wasmcmp.publish.charts import BarChart, bar_chart
+from wasmcmp.compare import Breakdown, breakdowns, crossing_between
+from wasmcmp.compare.breakdown import INLINE
+from wasmcmp.publish.charts import BarChart, approach_color, bar_chart
 from wasmcmp.publish.index import Commit, Index, Series
 from wasmcmp.publish.pages import Context, Page, Rendered
 from wasmcmp.publish.tables import SPARK_POINTS, Cell, case_rows, cell
@@ -28,6 +29,37 @@ class _SeedRow:
     ratios: tuple[tuple[str, str], ...]
 
 
+#: the width in pixels of a breakdown's longest stacked bar
+STACK_WIDTH = 220
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One part of a stacked bar: what it is, its colour, where it starts and how long it is
+    (pixels, the group's longest bar being STACK_WIDTH), and its value as shown."""
+
+    label: str
+    color: str
+    x: float
+    width: float
+    text: str
+
+
+@dataclass(frozen=True)
+class _StackedBar:
+    approach: str
+    segments: tuple[_Segment, ...]
+    total: str
+
+
+@dataclass(frozen=True)
+class _BreakdownGroup:
+    """Where the time goes in one guest/function/tier: a stacked bar per approach."""
+
+    group: str
+    bars: tuple[_StackedBar, ...]
+
+
 @dataclass(frozen=True)
 class _SeedSection:
     series: Series
@@ -37,7 +69,15 @@ class _SeedSection:
     unit: str
     rows: tuple[_SeedRow, ...]
     chart: BarChart
+    log_chart: BarChart
+    breakdowns: tuple[_BreakdownGroup, ...]
     failed: tuple[str, ...]
+
+    @property
+    def breakdown_legend(self) -> list[tuple[str, str]]:
+        """Return each part of the breakdowns' bars once, label and colour, in order."""
+        parts = (p for g in self.breakdowns for bar in g.bars for p in bar.segments)
+        return list(dict.fromkeys((p.label, p.color) for p in parts))
 
 
 @dataclass(frozen=True)
@@ -124,7 +164,6 @@ def _seed_section(
         )
         ratios = [_ratio_cell(parsed, row, a) for a in imported]
         rows.append(_SeedRow(*key, cells, tuple(ratios)))
-    chart = bar_chart(by_key, approaches, scale)
     failed = tuple(sorted(f for f in index.failed.get(s, (0, frozenset()))[1] if names.parse(f)))
     return _SeedSection(
         index.series[s],
@@ -133,9 +172,39 @@ def _seed_section(
         imported,
         scale.label,
         tuple(rows),
-        chart,
+        bar_chart(by_key, approaches, scale),
+        bar_chart(by_key, approaches, scale, log=True),
+        tuple(_breakdown_group(b, scale) for b in breakdowns(latest)),
         failed,
     )
+
+
+def _breakdown_group(b: Breakdown, scale: fmt.Scale) -> _BreakdownGroup:
+    """Return the stacked bars of one breakdown, each as long as its approach's median."""
+    crossings = ("2 import crossings", approach_color(INLINE), b.crossings)
+    stacks: list[tuple[str, list[tuple[str, str, float]]]] = []
+    if b.exported is not None:
+        stacks.append(
+            (names.EXPORTED, [("exported crossing", approach_color(names.EXPORTED), b.exported)])
+        )
+    stacks.append((INLINE, [crossings]))
+    for approach, handoff in b.handoffs:
+        conduit = approach.removeprefix(names.IMPORTED_PREFIX)
+        stacks.append(
+            (approach, [crossings, (f"{conduit} hand-off", approach_color(approach), handoff)])
+        )
+    longest = max(sum(max(0.0, v) for _, _, v in parts) for _, parts in stacks) or 1.0
+    bars = []
+    for approach, parts in stacks:
+        segments, x = [], 0.0
+        for label, color, value in parts:
+            # a hand-off below zero (cheaper than the noise) has no length, only its number
+            width = round(STACK_WIDTH * max(0.0, value) / longest, 1)
+            segments.append(_Segment(label, color, x, width, fmt.number(value * scale.factor)))
+            x = round(x + width, 1)
+        total = fmt.number(sum(v for _, _, v in parts) * scale.factor)
+        bars.append(_StackedBar(approach, tuple(segments), total))
+    return _BreakdownGroup(b.group, tuple(bars))
 
 
 def _ratio_cell(
@@ -173,6 +242,7 @@ def render(context: Context) -> Iterable[Rendered]:
             "n_regressions": len(context.regression_rows),
             "skipped": len(context.skipped),
             "spark_points": SPARK_POINTS,
+            "stack_width": STACK_WIDTH,
         },
     )
 
