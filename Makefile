@@ -53,6 +53,7 @@ versions: install
 	WASMCMP_EFFORT=$(EFFORT) $(BIN)/asv run --config $(VERSIONS_CONFIG) --record-samples --show-stderr \
 		$(foreach p,$(PYTHONS),-E virtualenv:$(p)) $(if $(MACHINE),--machine '$(MACHINE)',) \
 		--bench "$$bench" 'HEAD^!'
+	mkdir -p $(OUT)
 	$(BIN)/wasmcmp site --results $(VERSIONS_RESULTS) --config $(VERSIONS_CONFIG) --out $(OUT)/versions-site
 
 lint: install
