@@ -9,11 +9,12 @@ CASES ?=
 EFFORT ?= fast
 
 .DEFAULT_GOAL := help
-.PHONY: help install bench test lint packages guests clean
+.PHONY: help install bench versions test lint packages guests clean
 
 help:
 	@echo "make bench   install, measure the default cases, print the table, write the site"
 	@echo "make test    install, lint, type-check and run the whole test suite"
+	@echo "make versions  measure HEAD across wasmtime releases and Pythons (asv.versions.conf.json)"
 	@echo "make guests  rebuild the Go and Rust guests (byte-identical to the committed ones)"
 	@echo "make lint    ruff and mypy only"
 
@@ -31,6 +32,29 @@ bench: install
 		-o $(OUT)/run.json --markdown $(OUT)/run.md
 	$(BIN)/wasmcmp site --pyperf $(OUT)/run.json --config asv.conf.json \
 		$(if $(wildcard .asv/results/benchmarks.json),--results .asv/results,) --out $(OUT)/site
+
+# The versions matrix: HEAD measured in one asv environment per wasmtime release (on the first
+# Python) and per Python (on the newest release), results kept apart in .asv/versions/results.
+# asv finds each Python as pythonX.Y on the PATH; PYTHONS picks others (each runs the newest
+# release), VERSION_CASES the cases, EFFORT pyperf's effort, MACHINE asv's machine name.
+PYTHONS ?= 3.11 3.12 3.13
+VERSION_CASES ?= go/exported/add/* wat/exported/add/* go/imported-*/add/unchecked wat/imported-*/add/unchecked
+VERSIONS_CONFIG := asv.versions.conf.json
+VERSIONS_RESULTS := .asv/versions/results
+MACHINE ?=
+
+versions: install
+	@for v in $(PYTHONS); do \
+		python$$v -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+			|| { echo "make versions: python$$v does not run from the PATH (install it, put it on the PATH, or leave it out: make versions PYTHONS='3.11 3.12')"; exit 1; }; \
+	done
+	$(BIN)/asv machine --yes --config $(VERSIONS_CONFIG) $(if $(MACHINE),--machine '$(MACHINE)',)
+	bench=$$($(BIN)/wasmcmp cases --asv-bench $(foreach c,$(VERSION_CASES),'$(c)') | paste -sd'|') && \
+	WASMCMP_EFFORT=$(EFFORT) $(BIN)/asv run --config $(VERSIONS_CONFIG) --record-samples --show-stderr \
+		$(foreach p,$(PYTHONS),-E virtualenv:$(p)) $(if $(MACHINE),--machine '$(MACHINE)',) \
+		--bench "$$bench" 'HEAD^!'
+	mkdir -p $(OUT)
+	$(BIN)/wasmcmp site --results $(VERSIONS_RESULTS) --config $(VERSIONS_CONFIG) --out $(OUT)/versions-site
 
 lint: install
 	$(BIN)/ruff check .
