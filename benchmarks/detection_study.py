@@ -24,9 +24,9 @@ instructions per call), that anyone can rerun; the site's Trust page renders wha
 Measured as the Action measures: base and head alternate in ``--rounds`` rounds (2); wall
 time at the asv suite's effort (``default``: 4 pyperf processes x 3 values), one sample per
 process as asv records them; instructions one callgrind process per case and round; verdicts
-by ``compare_runs`` with the Action's defaults (factors "1.10", "*/imported-thread/*=1.50" and
-"*/imported-thread/*@instructions=1.05", instruction threshold 1.005, Mann-Whitney U with
-Holm's correction at a 1% family level). Both
+by ``compare_runs`` with the Action's defaults (factors "1.10", "*/imported-thread/*=1.50",
+"*/*/*/checked@instructions=1.02" and "*/imported-thread/*@instructions=1.05", instruction
+threshold 1.005, Mann-Whitney U with Holm's correction at a 1% family level). Both
 sides run from copies of the package at paths of equal length, so only the injected work
 differs between them.
 
@@ -129,7 +129,12 @@ CASES = (
 )
 METRICS = ("time", "instructions")
 #: the Action's default factors (action.yml) and instruction threshold
-FACTORS = ("1.10", "*/imported-thread/*=1.50", "*/imported-thread/*@instructions=1.05")
+FACTORS = (
+    "1.10",
+    "*/imported-thread/*=1.50",
+    "*/*/*/checked@instructions=1.02",
+    "*/imported-thread/*@instructions=1.05",
+)
 INSTRUCTIONS_FACTOR = 1.005
 TARGETS = {"time": (0.05, 0.10), "instructions": (0.01, 0.02, 0.05)}
 #: one unit of injected work: a statement the compiler keeps and the interpreter runs
