@@ -375,13 +375,16 @@ def _count_in_worker(case: Case, args: argparse.Namespace) -> dict[str, int]:
     dump = functools.partial(requests.request, ClientRequests.DUMP_STATS)
     with case.open(args.call_timeout) as path:
         verify(path, case)
+        # no watchdog from here: its thread's wake-ups and the unchecked export's epoch ticks
+        # follow wall time; the process timeout bounds a guest that spins from now on
+        path.watchdog.stop()
         requests.request(ClientRequests.START_INSTRUMENTATION)
         dump()  # 1: zeroes every thread's count
         path.timed(WARMUP_LOOPS, case.args)
         dump()  # 2: the warm-up
         loops = args.loops or _calibrated(_dumped(case, Path(f"{args.dumps}.2")))
-        path.watchdog.stop()
         for batch in (loops, 2 * loops):
+            path.ready(case.args)  # imported-inline's fresh instance: made before, not counted
             gc.collect()  # each batch starts with no collection pending
             dump()  # 3, 5: what came before the batch
             path.timed(batch, case.args)

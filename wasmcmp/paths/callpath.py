@@ -232,6 +232,11 @@ class CallPath(ABC):
     def timed(self, loops: int, args: tuple[int, ...]) -> float:
         """Return the seconds that ``loops`` calls with ``args`` took (one timed batch)."""
 
+    def ready(self, args: tuple[int, ...]) -> None:
+        """Do now the set-up the next call or batch would do first (none on most paths), so
+        that what is measured around the batch is only its calls."""
+        del args  # most paths keep their instance from one batch to the next
+
     def new_store(self) -> wasmtime.Store:
         """Return a fresh store of this path's engine, under the deadline, with its WASI."""
         store = wasmtime.Store(self.engine)

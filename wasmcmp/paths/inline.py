@@ -76,6 +76,12 @@ class InlinePath(ImportedPath):
         self._run(loops, args)
         return self._stopped - self._started if loops > 0 else 0.0
 
+    def ready(self, args: tuple[int, ...]) -> None:
+        """Make the fresh instance the next run needs now, rather than inside that run."""
+        self.check_open()
+        if self._spent:
+            self._renew(args)
+
     def _run(self, loops: int, args: tuple[int, ...]) -> None:
         """Run the guest loop for ``loops`` round trips, then unwind it; raise its failure."""
         self.check_open()
