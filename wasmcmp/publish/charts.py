@@ -105,10 +105,11 @@ class BarChart:
     legend: tuple[tuple[str, str], ...]
 
 
-def _nice_ticks(top: float) -> list[float]:
+def nice_ticks(top: float, steps: int = 5) -> list[float]:
+    """Return round tick values from 0 to at least ``top``, about ``steps`` steps apart."""
     if top <= 0 or not math.isfinite(top):
         return [0.0, 1.0]
-    raw = top / 5
+    raw = top / steps
     power = 10 ** math.floor(math.log10(raw))
     step = next(k * power for k in (1, 2, 2.5, 5, 10) if k * power >= raw)
     return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
@@ -151,7 +152,7 @@ def bar_chart(
         ticks = _decade_ticks(floor * scale.factor, peak * scale.factor)
         y_min, y_max = math.log10(ticks[0]), math.log10(ticks[-1])
     else:
-        ticks = _nice_ticks(peak * scale.factor * 1.08)
+        ticks = nice_ticks(peak * scale.factor * 1.08)
         y_min, y_max = 0.0, ticks[-1] or 1.0
 
     def y_of(v: float) -> float:

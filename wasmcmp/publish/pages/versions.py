@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from wasmcmp import format as fmt
 from wasmcmp import names
-from wasmcmp.publish.charts import Bar, BarChart
+from wasmcmp.publish.charts import Bar, BarChart, nice_ticks
 from wasmcmp.publish.index import SERIES_COLORS, CaseDisplay, Commit, Index
 from wasmcmp.publish.pages import Context, Page, Rendered
 from wasmcmp.publish.tables import Cell, cell
@@ -262,7 +262,7 @@ def versions_chart(
         for row in grid.values()
         for m in row.values()
     )
-    ticks = _ticks(peak * scale.factor * 1.12)
+    ticks = nice_ticks(peak * scale.factor * 1.12, steps=4)
     y_max = ticks[-1] or 1.0
 
     def y_of(v: float) -> float:
@@ -309,15 +309,6 @@ def versions_chart(
         groups=tuple(groups),
         legend=(),
     )
-
-
-def _ticks(top: float) -> list[float]:
-    if top <= 0 or not math.isfinite(top):
-        return [0.0, 1.0]
-    raw = top / 4
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(k * power for k in (1, 2, 2.5, 5, 10) if k * power >= raw)
-    return [i * step for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
 def render(context: Context) -> Iterable[Rendered]:
