@@ -5,9 +5,11 @@ wasmcmp.instructions`` under callgrind (JIT code included) once per repeat; a re
 pyperf value is that process's instructions per call.
 
 Isolating the loop: callgrind's client requests, inside the process. Instrumentation starts
-after start-up, imports, instantiation and the answer check; a batch of N calls and one of
-2N then run, each between two dumps (a dump writes and zeroes every thread's count), and the
-value is their difference over N, which cancels what a batch costs besides its calls. The
+after start-up, imports, instantiation and the answer check; batches of N, 2N, N and 2N
+calls then run, each between two dumps (a dump writes and zeroes every thread's count), and
+the value is the difference of the smallest 2N and the smallest N count over N: the
+difference cancels what a batch costs besides its calls, and the smallest of two drops
+what happened once in one batch (it can only add). The
 requests are valgrind.h's marker instructions in an executable page, called through ctypes.
 Set aside after trying: two processes of N and 2N calls (start-up alone varied by tens of
 millions of instructions); ``--toggle-collect``/``--dump-before`` on a function (Python
@@ -18,11 +20,11 @@ Jitter: a count moves with the hash seed (up to ~2%, checked calls) and, through
 layout, with the command line, environment and folder (~1%, greenlet). So each repeat draws
 a seed and a command-line length from the case and its index, and runs with a minimal
 environment and relative paths: the repeats' spread shows that sensitivity, and a rerun
-lands within ~0.1% (0.7% at most: the watchdog's start-up wakeups follow wall time). The
-watchdog is stopped before the batches (its wakeups added ~0.7%, unevenly); the process
-timeout bounds a guest spinning there. Modules are compiled once per run under ``valgrind
---tool=none`` (native code needs CPU features valgrind lacks): ~10 s saved per repeat of a
-Go case.
+lands within ~0.1%. The watchdog is stopped once the guest is open (its wake-ups, and the
+unchecked export's epoch ticks, follow wall time: they added up to ~0.7%, unevenly); the
+process timeout bounds a guest spinning after that. Modules are compiled once per run
+under ``valgrind --tool=none`` (native code needs CPU features valgrind lacks): ~10 s saved
+per repeat of a Go case.
 
 Blind spot: instructions do not see waiting. The thread conduit's hand-off between OS
 threads costs wall time, not instructions (and valgrind runs one thread at a time): its
@@ -65,8 +67,9 @@ from wasmcmp.paths import DEFAULT_TIMEOUT
 
 METRIC = "instructions"  # in case names: ``wat/exported/add/checked@instructions``
 METHOD = (
-    "callgrind instructions per call: (count of 2N calls - count of N calls) / N, batches "
-    "between client-request dumps (all threads) in one process per repeat; start-up, "
+    "callgrind instructions per call: (count of 2N calls - count of N calls) / N, the "
+    "smaller of two batches of each size, batches between client-request dumps (all "
+    "threads) in one process per repeat; start-up, "
     "imports, instantiation and the answer check not counted; hash seed and command-line "
     "length drawn per case and repeat"
 )
@@ -76,7 +79,9 @@ PROCESS_TIMEOUT = 300.0
 #: calls before the counted batches; their count also calibrates N
 WARMUP_LOOPS = 20
 #: about how many instructions the batch of N calls takes when N is calibrated
-LOOP_BUDGET = 10_000_000
+LOOP_BUDGET = 5_000_000
+#: the counted batches, in multiples of N: two of N and two of 2N calls, interleaved
+BATCHES = (1, 2, 1, 2)
 MIN_LOOPS, MAX_LOOPS = 20, 10_000
 
 CALLGRIND = (
@@ -198,7 +203,15 @@ def _count(
         ]
         log = (folder := Path(dumped)) / "valgrind.log"
         report, seconds = _run(case, command, timeout, "callgrind", log, cwd=folder, env=env)
-        warmup, single, double = (_dumped(case, folder / f"callgrind.out.{n}") for n in (2, 4, 6))
+        warmup = _dumped(case, folder / "callgrind.out.2")
+        batches = [
+            _dumped(case, folder / f"callgrind.out.{4 + 2 * n}") for n in range(len(BATCHES))
+        ]
+    # what happens once (a straggling thread, an allocator's new arena) only adds: the
+    # smallest count of each size is the batch without it
+    single, double = (
+        min(c for c, b in zip(batches, BATCHES, strict=True) if b == k) for k in (1, 2)
+    )
     return Count(report["loops"], report["warmup_loops"], warmup, single, double, seconds)
 
 
@@ -374,21 +387,27 @@ def _count_in_worker(case: Case, args: argparse.Namespace) -> dict[str, int]:
         _preload(case, Path(args.compiled))
     dump = functools.partial(requests.request, ClientRequests.DUMP_STATS)
     with case.open(args.call_timeout) as path:
-        verify(path, case)
-        # no watchdog from here: its thread's wake-ups and the unchecked export's epoch ticks
-        # follow wall time; the process timeout bounds a guest that spins from now on
+        # No watchdog once the guest is open (it stopped one spinning at start-up): its
+        # thread's wake-ups and the unchecked export's epoch ticks follow wall time, and a
+        # tick during the answer check's first, slow call could still be on its way in a
+        # batch. The answer was checked outside valgrind; the process timeout bounds a
+        # guest that spins from now on.
         path.watchdog.stop()
+        verify(path, case)
+        # what is alive now stays out of every later collection, which are then cheap
+        gc.collect()
+        gc.freeze()
         requests.request(ClientRequests.START_INSTRUMENTATION)
         dump()  # 1: zeroes every thread's count
         path.timed(WARMUP_LOOPS, case.args)
         dump()  # 2: the warm-up
         loops = args.loops or _calibrated(_dumped(case, Path(f"{args.dumps}.2")))
-        for batch in (loops, 2 * loops):
+        for batch in BATCHES:
             path.ready(case.args)  # imported-inline's fresh instance: made before, not counted
             gc.collect()  # each batch starts with no collection pending
-            dump()  # 3, 5: what came before the batch
-            path.timed(batch, case.args)
-            dump()  # 4: N calls, 6: 2N calls
+            dump()  # 3, 5, 7, 9: what came before the batch
+            path.timed(batch * loops, case.args)
+            dump()  # 4, 8: N calls; 6, 10: 2N calls
     return {"loops": loops, "warmup_loops": WARMUP_LOOPS}
 
 
