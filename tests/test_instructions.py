@@ -151,6 +151,23 @@ def test_progress_names_each_case_and_nothing_is_left_behind(
     assert _ours(scratch) == []
 
 
+@pytest.mark.parametrize("folder", ["usable", "a file"])
+def test_modules_compiled_for_valgrind_are_cached_where_the_cache_folder_works(
+    folder: str, tmp_path: Path, scratch: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    if folder == "a file":
+        cache.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.delenv("HOME", raising=False)
+    out = measure_instructions(select([EXPORTED]), tmp_path / "x.json", repeats=1)
+    assert _benchmarks(out)[f"{EXPORTED}@instructions"].get_values()[0] > 1000
+    if folder == "usable":
+        assert any(p.is_file() for p in (cache / "wasmtime").rglob("*"))
+    else:
+        assert cache.read_text() == "not a folder"
+
+
 @pytest.mark.parametrize("how", ["missing from PATH", "named"])
 def test_a_missing_valgrind_says_how_to_install_it(
     how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
