@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 OUT ?= out
 CASES ?=
 EFFORT ?= fast
+# the detection study the site's trust page shows (benchmarks/detection_study.py writes it)
+STUDY ?= benchmarks/results/detection.json
 
 .DEFAULT_GOAL := help
 .PHONY: help install bench versions test lint packages guests clean
@@ -31,7 +33,8 @@ bench: install
 	$(BIN)/wasmcmp run $(if $(CASES),$(foreach c,$(CASES),--cases '$(c)'),) $(if $(filter-out default,$(EFFORT)),--$(EFFORT),) \
 		-o $(OUT)/run.json --markdown $(OUT)/run.md
 	$(BIN)/wasmcmp site --pyperf $(OUT)/run.json --config asv.conf.json \
-		$(if $(wildcard .asv/results/benchmarks.json),--results .asv/results,) --out $(OUT)/site
+		$(if $(wildcard .asv/results/benchmarks.json),--results .asv/results,) \
+		$(if $(wildcard $(STUDY)),--study $(STUDY),) --out $(OUT)/site
 
 # The versions matrix: HEAD measured in one asv environment per wasmtime release (on the first
 # Python) and per Python (on the newest release), results kept apart in .asv/versions/results.

@@ -292,6 +292,21 @@ def test_main_measures_on_linux_and_macos_and_deploys_with_the_pages_actions() -
     assert {"actions/upload-pages-artifact", "actions/deploy-pages"} <= uses
 
 
+def test_the_site_from_main_shows_the_committed_detection_studys_trust_page() -> None:
+    from wasmcmp.results.study import read_study
+
+    scripts = [
+        str(s.get("run", ""))
+        for j in workflow("benchmark-main.yml")["jobs"].values()
+        for s in j["steps"]
+    ]
+    site = [script for script in scripts if "wasmcmp site" in script]
+    assert len(site) == 1
+    study = re.search(r"--study (\S+)", site[0])
+    assert study is not None, site[0]
+    assert read_study(REPO / study.group(1)).comparisons
+
+
 def uses_of(job: dict[str, Any]) -> list[str]:
     return [str(s["uses"]).split("@")[0] for s in job["steps"] if "uses" in s]
 
