@@ -24,7 +24,7 @@ import pytest
 from wasmcmp import cases
 from wasmcmp.cases import Case, select
 from wasmcmp.errors import GuestTimeout, GuestTrap, MeasurementFailed, WasmcmpError
-from wasmcmp.instructions import CALLGRIND, METHOD, measure_instructions
+from wasmcmp.instructions import CALLGRIND, METHOD, Count, measure_instructions, smallest
 
 from .conftest import FIXTURE_GUESTS, REPO
 
@@ -149,6 +149,15 @@ def test_progress_names_each_case_and_nothing_is_left_behind(
     assert "instructions/call, jitter" in text
     assert [p.name for p in out.parent.iterdir()] == [out.name]
     assert _ours(scratch) == []
+
+
+def test_what_happens_once_in_one_batch_is_dropped() -> None:
+    # BATCHES: N, 2N, N, 2N; 34,000 instructions more in the first N batch, 900 in the last
+    assert smallest([5_034_000, 10_000_000, 5_000_000, 10_000_900]) == (5_000_000, 10_000_000)
+    count = Count(1000, 20, 0, *smallest([5_000_000, 10_034_000, 5_000_000, 10_000_000]), 1.0)
+    assert count.per_call == 5_000
+    with pytest.raises(MeasurementFailed, match="3 batch counts, expected 4"):
+        smallest([1, 2, 1])
 
 
 @pytest.mark.parametrize("folder", ["usable", "a file"])

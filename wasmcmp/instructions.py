@@ -207,12 +207,18 @@ def _count(
         batches = [
             _dumped(case, folder / f"callgrind.out.{4 + 2 * n}") for n in range(len(BATCHES))
         ]
-    # what happens once (a straggling thread, an allocator's new arena) only adds: the
-    # smallest count of each size is the batch without it
-    single, double = (
-        min(c for c, b in zip(batches, BATCHES, strict=True) if b == k) for k in (1, 2)
-    )
-    return Count(report["loops"], report["warmup_loops"], warmup, single, double, seconds)
+    return Count(report["loops"], report["warmup_loops"], warmup, *smallest(batches), seconds)
+
+
+def smallest(batches: Sequence[int]) -> tuple[int, int]:
+    """Return the smallest count of the N-call batches and of the 2N-call batches, counted
+    in the order of BATCHES: what happens once (a straggling thread, an allocator's new
+    arena) only adds, so the smallest of each size is a batch without it."""
+    if len(batches) != len(BATCHES):
+        raise MeasurementFailed(f"{len(batches)} batch counts, expected {len(BATCHES)}")
+    sizes = list(zip(BATCHES, batches, strict=True))
+    single, double = (min(count for size, count in sizes if size == k) for k in (1, 2))
+    return single, double
 
 
 def _compile_modules(
