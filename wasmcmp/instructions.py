@@ -205,7 +205,7 @@ def _count(
         report, seconds = _run(case, command, timeout, "callgrind", log, cwd=folder, env=env)
         warmup = _dumped(case, folder / "callgrind.out.2")
         batches = [
-            _dumped(case, folder / f"callgrind.out.{4 + 2 * n}") for n in range(len(BATCHES))
+            _dumped(case, folder / f"callgrind.out.{6 + 2 * n}") for n in range(len(BATCHES))
         ]
     return Count(report["loops"], report["warmup_loops"], warmup, *smallest(batches), seconds)
 
@@ -404,22 +404,32 @@ def _count_in_worker(case: Case, args: argparse.Namespace) -> dict[str, int]:
         gc.collect()
         gc.freeze()
         requests.request(ClientRequests.START_INSTRUMENTATION)
-        dump()  # 1: zeroes every thread's count
-        path.timed(WARMUP_LOOPS, case.args)
-        dump()  # 2: the warm-up
-        loops = args.loops or _calibrated(_dumped(case, Path(f"{args.dumps}.2")))
-        for batch in BATCHES:
+        dumped = 0
+
+        def counted(calls: int) -> int:
+            """Run one batch of calls between two dumps; return its count."""
+            nonlocal dumped
             path.ready(case.args)  # imported-inline's fresh instance: made before, not counted
             gc.collect()  # each batch starts with no collection pending
-            dump()  # 3, 5, 7, 9: what came before the batch
-            path.timed(batch * loops, case.args)
-            dump()  # 4, 8: N calls; 6, 10: 2N calls
+            dump()  # odd dumps: what came before the batch (a dump zeroes every thread's count)
+            path.timed(calls, case.args)
+            dump()  # even dumps: the batch
+            dumped += 2
+            return _dumped(case, Path(f"{args.dumps}.{dumped}"))
+
+        # The warm-up (dumps 2 and 4: W and 2W calls) calibrates N on the difference, what a
+        # call costs without what a batch costs once (imported-inline unwinds its guest).
+        once, twice = counted(WARMUP_LOOPS), counted(2 * WARMUP_LOOPS)
+        per_call = (twice - once) / WARMUP_LOOPS
+        loops = args.loops or _calibrated(per_call if per_call > 0 else once / WARMUP_LOOPS)
+        for batch in BATCHES:  # dumps 6, 8, 10, 12: N, 2N, N, 2N calls
+            counted(batch * loops)
     return {"loops": loops, "warmup_loops": WARMUP_LOOPS}
 
 
-def _calibrated(warmup: int) -> int:
+def _calibrated(per_call: float) -> int:
     """Return the N whose batch takes about LOOP_BUDGET instructions, rounded to 1-2-5."""
-    target = min(LOOP_BUDGET * WARMUP_LOOPS / max(warmup, 1), MAX_LOOPS)
+    target = min(LOOP_BUDGET / max(per_call, 1), MAX_LOOPS)
     steps = [m * 10**e for e in range(1, 6) for m in (1, 2, 5)]
     return max([s for s in steps if MIN_LOOPS <= s <= target], default=MIN_LOOPS)
 
