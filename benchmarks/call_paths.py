@@ -57,7 +57,7 @@ def effort_args() -> tuple[str, ...]:
 
 
 #: the parts of wasmcmp that decide how a case is measured (not the host glue it measures)
-MEASURING = ("measure.py", "cases.py", "instructions.py")
+MEASURING = ("measure.py", "cases.py", "instructions.py", "instructions_worker.py")
 
 #: the metrics WASMCMP_METRICS may name, comma-separated (default: both)
 METRICS = ("time", "instructions")

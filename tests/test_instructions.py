@@ -220,7 +220,7 @@ def test_a_guest_spinning_under_callgrind_is_stopped_and_named(tmp_path: Path) -
         *CALLGRIND,
         f"--callgrind-out-file={tmp_path / 'callgrind.out'}",
         f"--log-file={tmp_path / 'valgrind.log'}",
-        *(sys.executable, "-m", "wasmcmp.instructions", "--case", spinning),
+        *(sys.executable, "-m", "wasmcmp.instructions_worker", "--case", spinning),
         *("--guest", f"initspin={folder}"),
         *("--call-timeout", "2", "--loops", "20"),
     ]
@@ -234,7 +234,7 @@ def test_a_guest_spinning_under_callgrind_is_stopped_and_named(tmp_path: Path) -
 
 def test_the_worker_refuses_to_count_outside_valgrind() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "wasmcmp.instructions", "--case", GREENLET, "--loops", "5"],
+        [sys.executable, "-m", "wasmcmp.instructions_worker", "--case", GREENLET, "--loops", "5"],
         capture_output=True,
         text=True,
         timeout=BOUND,

@@ -18,7 +18,7 @@ STAGES = (
     ("guests", "own_guests"),
     ("paths",),
     ("cases",),
-    ("measure", "instructions"),
+    ("measure", "instructions", "instructions_worker"),
     ("results",),
     ("compare",),
     ("report", "publish"),

@@ -323,6 +323,13 @@ def test_with_instruction_counts_the_comment_shows_both_metrics_per_case() -> No
     assert all("regressed" in r for r in thread)  # +3% instructions is beyond 1.01
     assert "+3.0%" in thread[0]
     assert "blind to waiting" in comment
+    # a count is judged by its threshold, not by a test: the terminal says so, and the
+    # method gives the factor as set
+    assert "instructions 1.005" in comment
+    terminal = render_terminal(compare(counted(BASE, "a" * 40), counted(slow, "b" * 40)))
+    counts = [line for line in terminal.splitlines() if "@instructions  " in line]
+    assert counts
+    assert all(line.rstrip().endswith("threshold") for line in counts), counts
     verdict_rows = [r for r in rows if r.split(" | ")[0].endswith(("regressed", "unchanged"))]
     assert len(verdict_rows) >= 4
     for row in verdict_rows:

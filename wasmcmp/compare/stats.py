@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from asv import _stats
 
+from wasmcmp.format import significance_text
 from wasmcmp.results.model import Measurement
 
 #: asv's ``p_threshold``: the strict level at which a difference counts as significant.
@@ -39,6 +40,16 @@ class Significance:
     level: float = SIGNIFICANCE_LEVEL
     #: the p-value before the comparison's correction (``p_value`` is after it)
     raw_p_value: float | None = None
+
+    @property
+    def text(self) -> str:
+        """Return the outcome for a table: ``p=0.0003``, ``intervals apart``, or what decided
+        when no test ran (``threshold`` for a count, ``factor only``)."""
+        if self.test == DETERMINISTIC:
+            return "threshold"
+        if self.test == FACTOR_ONLY:
+            return "factor only"
+        return significance_text(self.p_value, self.significant)
 
 
 def significance(

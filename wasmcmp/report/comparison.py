@@ -47,9 +47,7 @@ def _side(m: Measurement | None) -> str:
 
 def _test(case: CaseComparison) -> str:
     sig = case.significance
-    if sig is None:
-        return fmt.significance_text(None, None)
-    return fmt.significance_text(sig.p_value, sig.significant)
+    return fmt.significance_text(None, None) if sig is None else sig.text
 
 
 def _sorted(cases: Iterable[CaseComparison]) -> list[CaseComparison]:
@@ -79,10 +77,10 @@ def headline(comparison: Comparison) -> str:
 def method(comparison: Comparison, *, quote: Callable[[str], str] = str) -> str:
     """Return how verdicts are reached: the tests, their levels and the factors."""
     f = comparison.factors
-    rules = "".join(f"; {quote(r.pattern)}: {r.factor:.2f}" for r in f.rules)
+    rules = "".join(f"; {quote(r.pattern)}: {r.factor:g}" for r in f.rules)
     return (
         f"a case regressed or improved when head/base is beyond its factor (time "
-        f"{f.default:.2f}, instructions {f.instructions:.2f}{rules}) and the difference is "
+        f"{f.default:g}, instructions {f.instructions:g}{rules}) and the difference is "
         f"significant. Time: two-sided {MANN_WHITNEY_U} test on one mean per pyperf worker "
         f"process (values of one process are not independent), p-values adjusted together "
         f"with {CORRECTION}'s method and compared with p < {comparison.level:g}, so that noise "

@@ -45,7 +45,7 @@ def compare_row(index: Index, c: CaseComparison) -> CompareRow:
         scale.label,
         fmt.ratio(c.ratio),
         fmt.change(c.ratio),
-        fmt.significance_text(sig.p_value, sig.significant) if sig else "—",
+        sig.text if sig else fmt.significance_text(None, None),
     )
 
 
