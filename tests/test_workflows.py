@@ -490,6 +490,9 @@ def test_main_pushes_the_history_from_one_job_and_builds_the_site_from_it_in_ano
     def checkout(with_: Mapping[str, str], env: dict[str, str]) -> Mapping[str, str]:
         assert with_["persist-credentials"] == "false"
         shutil.copy(REPO / "asv.conf.json", workspace)
+        study = Path("benchmarks", "results", "detection.json")
+        (workspace / study.parent).mkdir(parents=True)
+        shutil.copy(REPO / study, workspace / study)
         return {}
 
     def setup_python(with_: Mapping[str, str], env: dict[str, str]) -> Mapping[str, str]:
@@ -517,6 +520,7 @@ def test_main_pushes_the_history_from_one_job_and_builds_the_site_from_it_in_ano
     assert job.failed is None, job.log()
     assert "2 commits, 2 machine/environment series" in job.log()
     assert (last.root / "github-pages" / "index.html").is_file()
+    assert (last.root / "github-pages" / "trust.html").is_file()
 
 
 # -- the comment workflow's check of the untrusted artifact ---------------------------------------
