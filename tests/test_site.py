@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -343,9 +344,10 @@ def served(wasmcmp_site: Built, django_site: Path, tmp_path_factory: pytest.Temp
     return str(root)
 
 
-@pytest.fixture(scope="module")
-def server(served: str) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=served)
+@contextlib.contextmanager
+def serve(folder: str) -> Iterator[str]:
+    """Serve the folder over HTTP on a free local port; yield its address."""
+    handler = functools.partial(_QuietHandler, directory=folder)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -355,6 +357,12 @@ def server(served: str) -> Iterator[str]:
         httpd.shutdown()
         thread.join()
         httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(served: str) -> Iterator[str]:
+    with serve(served) as address:
+        yield address
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -5,15 +5,12 @@ The results are those of one real ``make versions`` run, kept in benchmarks/resu
 
 from __future__ import annotations
 
-import functools
-import http.server
 import itertools
 import json
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from wasmcmp.publish.pages.versions import version_key, version_sections
 from wasmcmp.results import AsvConfig, read_asv
 
 from .conftest import REPO
-from .test_site import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from .test_site import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, serve
 
 VERSIONS_CONFIG = REPO / "asv.versions.conf.json"
 RESULTS = REPO / "benchmarks" / "results" / "versions"
@@ -210,21 +207,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        thread.join()
-        httpd.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with serve(str(site)) as address:
+        yield address
 
 
 def test_the_versions_page_in_chromium(server: str, results: Any) -> None:

@@ -105,6 +105,49 @@ class BarChart:
     legend: tuple[tuple[str, str], ...]
 
 
+@dataclass(frozen=True)
+class Frame:
+    """A bar chart's margins and plot area (pixels), and where a value lands on its y axis."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+    plot_width: int
+    plot_height: int
+
+    def y(self, share: float) -> float:
+        """Return the y of a share of the axis (0 at the bottom, 1 at the top), clamped."""
+        return round(self.top + self.plot_height * (1 - max(0.0, min(share, 1.0))), 1)
+
+    def height(self, y: float) -> float:
+        """Return the height of a bar standing on the axis up to ``y``."""
+        return round(self.top + self.plot_height - y, 1)
+
+    def chart(
+        self,
+        unit: str,
+        bars: Sequence[Bar],
+        ticks: Sequence[tuple[float, str]],
+        groups: Sequence[tuple[float, str, str]],
+        legend: Sequence[tuple[str, str]] = (),
+    ) -> BarChart:
+        """Return the chart of these bars, ticks, groups and legend in this frame."""
+        return BarChart(
+            width=self.left + self.plot_width + self.right,
+            height=self.top + self.plot_height + self.bottom,
+            left=self.left,
+            top=self.top,
+            plot_width=self.plot_width,
+            plot_height=self.plot_height,
+            unit=unit,
+            bars=tuple(bars),
+            ticks=tuple(ticks),
+            groups=tuple(groups),
+            legend=tuple(legend),
+        )
+
+
 def nice_ticks(top: float, steps: int = 5) -> list[float]:
     """Return round tick values from 0 to at least ``top``, about ``steps`` steps apart."""
     if top <= 0 or not math.isfinite(top):
@@ -135,10 +178,8 @@ def bar_chart(
     One piece on purpose: every coordinate below shares the plot's margins and y scale.
     """
     keys = sorted(by_key, key=lambda k: names.group_rank(*k))
-    left, top, right, bottom = 64, 36, 16, 58
     group_width = max(72, min(150, 1100 // max(1, len(keys))))
-    plot_width = group_width * len(keys)
-    plot_height = 260
+    frame = Frame(64, 36, 16, 58, plot_width=group_width * len(keys), plot_height=260)
     peak = 0.0
     floor = math.inf
     for row in by_key.values():
@@ -158,14 +199,13 @@ def bar_chart(
     def y_of(v: float) -> float:
         if log:
             v = math.log10(v) if v > 0 else y_min
-        share = (max(y_min, min(v, y_max)) - y_min) / (y_max - y_min)
-        return round(top + plot_height * (1 - share), 1)
+        return frame.y((v - y_min) / (y_max - y_min))
 
     bar_width = (group_width - 16) / max(1, len(approaches))
     bars = []
     groups = []
     for i, key in enumerate(keys):
-        x0 = left + i * group_width + 8
+        x0 = frame.left + i * group_width + 8
         groups.append((round(x0 + (group_width - 16) / 2, 1), f"{key[0]} · {key[1]}", key[2]))
         row = by_key[key]
         exported = row.get(names.EXPORTED)
@@ -184,7 +224,7 @@ def bar_chart(
                     x=round(x0 + j * bar_width + 1, 1),
                     y=y_of(v),
                     width=round(bar_width - 2, 1),
-                    height=round(top + plot_height - y_of(v), 1),
+                    height=frame.height(y_of(v)),
                     color=approach_color(a),
                     err_top=y_of(m.ci_high * scale.factor) if err else None,
                     err_bottom=y_of(m.ci_low * scale.factor) if err else None,
@@ -192,18 +232,12 @@ def bar_chart(
                     title=f"{case}: {shown.title}",
                 )
             )
-    return BarChart(
-        width=left + plot_width + right,
-        height=top + plot_height + bottom,
-        left=left,
-        top=top,
-        plot_width=plot_width,
-        plot_height=plot_height,
-        unit=scale.label,
-        bars=tuple(bars),
-        ticks=tuple((y_of(t), fmt.number(t)) for t in ticks),
-        groups=tuple(groups),
-        legend=tuple((a, approach_color(a)) for a in approaches),
+    return frame.chart(
+        scale.label,
+        bars,
+        [(y_of(t), fmt.number(t)) for t in ticks],
+        groups,
+        [(a, approach_color(a)) for a in approaches],
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from wasmcmp import format as fmt
 from wasmcmp import names
-from wasmcmp.publish.charts import APPROACH_COLORS, Bar, BarChart, approach_color
+from wasmcmp.publish.charts import APPROACH_COLORS, Bar, BarChart, Frame, approach_color
 from wasmcmp.publish.pages import Context, Page, Rendered
 from wasmcmp.results.study import AA, AB, DetectionStudy, StudyComparison
 
@@ -229,17 +229,14 @@ def rate_chart(rows: Sequence[DetectionRow]) -> BarChart | None:
     for row in rows:
         groups_at.setdefault((row.metric, row.target), []).append(row)
     paths = sorted({row.path for row in rows}, key=_path_rank)
-    left, top, right, bottom = 56, 36, 16, 58
     group_width = max(96, min(180, 1000 // len(groups_at)))
-    plot_width, plot_height = group_width * len(groups_at), 240
+    frame = Frame(56, 36, 16, 58, plot_width=group_width * len(groups_at), plot_height=240)
     bar_width = (group_width - 20) / len(paths)
-
-    def y_of(share: float) -> float:
-        return round(top + plot_height * (1 - share), 1)
+    y_of = frame.y
 
     bars, groups = [], []
     for i, ((metric, _), members) in enumerate(groups_at.items()):
-        x0 = left + i * group_width + 10
+        x0 = frame.left + i * group_width + 10
         groups.append((round(x0 + (group_width - 20) / 2, 1), members[0].target_text, metric))
         for row in members:
             j = paths.index(row.path)
@@ -250,7 +247,7 @@ def rate_chart(rows: Sequence[DetectionRow]) -> BarChart | None:
                     x=round(x0 + j * bar_width + 1, 1),
                     y=y_of(share),
                     width=round(bar_width - 2, 1),
-                    height=round(top + plot_height - y_of(share), 1),
+                    height=frame.height(y_of(share)),
                     color=path_color(row.path),
                     err_top=y_of(interval[1]) if interval else None,
                     err_bottom=y_of(interval[0]) if interval else None,
@@ -260,18 +257,12 @@ def rate_chart(rows: Sequence[DetectionRow]) -> BarChart | None:
                     f"{row.caught.interval_text}); measured {row.achieved}",
                 )
             )
-    return BarChart(
-        width=left + plot_width + right,
-        height=top + plot_height + bottom,
-        left=left,
-        top=top,
-        plot_width=plot_width,
-        plot_height=plot_height,
-        unit="caught",
-        bars=tuple(bars),
-        ticks=tuple((y_of(t / 4), f"{t * 25}%") for t in range(5)),
-        groups=tuple(groups),
-        legend=tuple((path, path_color(path)) for path in paths),
+    return frame.chart(
+        "caught",
+        bars,
+        [(y_of(t / 4), f"{t * 25}%") for t in range(5)],
+        groups,
+        [(path, path_color(path)) for path in paths],
     )
 
 

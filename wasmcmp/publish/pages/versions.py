@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from wasmcmp import format as fmt
 from wasmcmp import names
-from wasmcmp.publish.charts import Bar, BarChart, nice_ticks
+from wasmcmp.publish.charts import Bar, BarChart, Frame, nice_ticks
 from wasmcmp.publish.index import SERIES_COLORS, CaseDisplay, Commit, Index
 from wasmcmp.publish.pages import Context, Page, Rendered
 from wasmcmp.publish.tables import Cell, cell
@@ -252,11 +252,9 @@ def versions_chart(
     One piece on purpose: every coordinate below shares the plot's margins and y scale.
     """
     held = sorted(grid, key=version_key)
-    left, top, right, bottom = 78, 24, 12, 44
     bar_width = 44
     group_width = bar_width * len(values) + 16
-    plot_width = group_width * len(held)
-    plot_height = 180
+    frame = Frame(78, 24, 12, 44, plot_width=group_width * len(held), plot_height=180)
     peak = max(
         max(m.value, m.ci_high if math.isfinite(m.ci_high) else m.value)
         for row in grid.values()
@@ -266,13 +264,13 @@ def versions_chart(
     y_max = ticks[-1] or 1.0
 
     def y_of(v: float) -> float:
-        return round(top + plot_height * (1 - max(0.0, min(v, y_max)) / y_max), 1)
+        return frame.y(v / y_max)
 
     bars = []
     groups = []
     for i, h in enumerate(held):
         row = grid[h]
-        x0 = left + i * group_width + 8
+        x0 = frame.left + i * group_width + 8
         groups.append((round(x0 + (group_width - 16) / 2, 1), label(axis.held, h), ""))
         newest = row[max(row, key=version_key)]
         for j, v in enumerate(values):
@@ -287,7 +285,7 @@ def versions_chart(
                     x=round(x0 + j * bar_width + 2, 1),
                     y=top_y,
                     width=bar_width - 4,
-                    height=round(top + plot_height - top_y, 1),
+                    height=frame.height(top_y),
                     color=colors[v],
                     err_top=y_of(m.ci_high * scale.factor) if err else None,
                     err_bottom=y_of(m.ci_low * scale.factor) if err else None,
@@ -296,19 +294,7 @@ def versions_chart(
                     f"{shown.cell.title}" + (f"; {shown.ratio_title}" if shown.ratio_title else ""),
                 )
             )
-    return BarChart(
-        width=left + plot_width + right,
-        height=top + plot_height + bottom,
-        left=left,
-        top=top,
-        plot_width=plot_width,
-        plot_height=plot_height,
-        unit=scale.label,
-        bars=tuple(bars),
-        ticks=tuple((y_of(t), fmt.number(t)) for t in ticks),
-        groups=tuple(groups),
-        legend=(),
-    )
+    return frame.chart(scale.label, bars, [(y_of(t), fmt.number(t)) for t in ticks], groups)
 
 
 def render(context: Context) -> Iterable[Rendered]:
