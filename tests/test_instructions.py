@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from wasmcmp import cases
+from wasmcmp import cases, measure
 from wasmcmp.cases import Case, select
 from wasmcmp.errors import GuestTimeout, GuestTrap, MeasurementFailed, WasmcmpError
 from wasmcmp.instructions import CALLGRIND, METHOD, Count, measure_instructions, smallest
@@ -115,6 +115,20 @@ def test_a_rerun_reproduces_the_counts(
     # what start-up timing moves
     values = second.get_values()
     assert values == pytest.approx(first.get_values(), rel=0.005)
+
+
+def test_an_edited_module_does_not_move_the_next_count(
+    measured: tuple[Path, list[str]], scratch: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as an edit would: the bytecode cache of a module the worker imports is stale, and
+    # this process and the compile step, told not to, write none
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    os.utime(Path(measure.__file__))
+    again = measure_instructions(select([EXPORTED]), tmp_path / "again.json", repeats=1)
+    first = _benchmarks(measured[0])[f"{EXPORTED}@instructions"].get_values()[0]
+    second = _benchmarks(again)[f"{EXPORTED}@instructions"].get_values()[0]
+    # a worker compiling the module moved this count by 0.07% or more
+    assert second == pytest.approx(first, rel=0.0005)
 
 
 def test_the_json_is_pyperf_with_unit_integer_and_the_method(

@@ -82,32 +82,29 @@ def _count_in_worker(case: Case, args: argparse.Namespace) -> dict[str, int]:
     dump = functools.partial(requests.request, ClientRequests.DUMP_STATS)
     with case.open(args.call_timeout) as path:
         # No watchdog once the guest is open (it stopped one spinning at start-up): its
-        # thread's wake-ups and the unchecked export's epoch ticks follow wall time, and a
-        # tick during the answer check's first, slow call could still be on its way in a
-        # batch. The answer was checked outside valgrind; the process timeout bounds a
-        # guest that spins from now on.
+        # thread's wake-ups and the unchecked export's epoch ticks follow wall time. The
+        # answer was checked outside valgrind; the process timeout bounds a guest that
+        # spins from now on.
         path.watchdog.stop()
         verify(path, case)
         # what is alive now stays out of every later collection, which are then cheap
         gc.collect()
         gc.freeze()
         requests.request(ClientRequests.START_INSTRUMENTATION)
-        dumped = 0
 
-        def counted(calls: int) -> int:
-            """Run one batch of calls between two dumps; return its count."""
-            nonlocal dumped
+        def counted(calls: int) -> None:
+            """Run one batch of calls between two dumps (the even ones)."""
             path.ready(case.args)  # imported-inline's fresh instance: made before, not counted
             gc.collect()  # each batch starts with no collection pending
             dump()  # odd dumps: what came before the batch (a dump zeroes every thread's count)
             path.timed(calls, case.args)
             dump()  # even dumps: the batch
-            dumped += 2
-            return read_dump(case, Path(f"{args.dumps}.{dumped}"))
 
         # The warm-up (dumps 2 and 4: W and 2W calls) calibrates N on the difference, what a
         # call costs without what a batch costs once (imported-inline unwinds its guest).
-        once, twice = counted(WARMUP_LOOPS), counted(2 * WARMUP_LOOPS)
+        counted(WARMUP_LOOPS)
+        counted(2 * WARMUP_LOOPS)
+        once, twice = (read_dump(case, Path(f"{args.dumps}.{n}")) for n in (2, 4))
         per_call = (twice - once) / WARMUP_LOOPS
         loops = args.loops or _calibrated(per_call if per_call > 0 else once / WARMUP_LOOPS)
         for batch in BATCHES:  # dumps 6, 8, 10, 12: N, 2N, N, 2N calls
